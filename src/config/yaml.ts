@@ -1,0 +1,57 @@
+// YAML decoding with Kubernetes' conventions (YAML 1.1 scalars, as sigs.k8s.io/yaml reads them) and limits
+// that keep hostile input (alias bombs, huge documents) from exhausting the process.
+import { parseAllDocuments, parseDocument, type DocumentOptions, type ParseOptions, type SchemaOptions, type ToJSOptions } from 'yaml';
+
+const OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  // Go's yaml.v2 has no sexagesimal or binary/octal-prefix ints; keep the common core of 1.1.
+  schema: 'yaml-1.1',
+  merge: true,
+  uniqueKeys: false,
+  strict: false,
+  prettyErrors: false,
+};
+const TO_JS: ToJSOptions = { maxAliasCount: 100 };
+
+export class YamlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'YamlError';
+  }
+}
+
+/** Parses one YAML (or JSON) document into a plain value. */
+export function parseYaml(text: string, what: string): unknown {
+  const doc = parseDocument(text, OPTIONS);
+  if (doc.errors.length > 0) throw new YamlError(`${what}: ${doc.errors[0]!.message}`);
+  try {
+    return doc.toJS(TO_JS) as unknown;
+  } catch (e) {
+    throw new YamlError(`${what}: ${(e as Error).message}`);
+  }
+}
+
+/** Parses one YAML document that must be a map (or empty). */
+export function parseYamlObject(text: string, what: string): Record<string, unknown> {
+  const v = parseYaml(text, what);
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new YamlError(`${what}: expected a map, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+  return v as Record<string, unknown>;
+}
+
+/** Parses a multi-document YAML stream; empty documents are dropped. */
+export function parseYamlStream(text: string, what: string): unknown[] {
+  const docs = parseAllDocuments(text, OPTIONS);
+  if (!Array.isArray(docs)) throw new YamlError(`${what}: invalid YAML stream`);
+  const out: unknown[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length > 0) throw new YamlError(`${what}: ${doc.errors[0]!.message}`);
+    try {
+      const v = doc.toJS(TO_JS) as unknown;
+      if (v !== null && v !== undefined) out.push(v);
+    } catch (e) {
+      throw new YamlError(`${what}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}

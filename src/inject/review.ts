@@ -1,0 +1,46 @@
+// One AdmissionReview through the injector: decode, inject, answer with a base64 JSONPatch or a denial
+// (istio webhook.go serveInject/inject). Transport concerns (content type, body size) stay in the server.
+import { decodeReview, denied, encodeReview } from '../server/admission.js';
+import type { AdmissionReview, InjectionSettings, Pod } from '../types.js';
+import { injectPod, InjectionError } from './inject.js';
+import { parseInjectEnvs } from './url-params.js';
+
+export type InjectionOutcome = 'success' | 'skip' | 'failure';
+
+/** Supplies the settings for one pod: config, values and mesh, plus the native-sidecar decision. */
+export type SettingsProvider = (pod: Pod, namespace: string, proxyEnvs: Record<string, string>) => InjectionSettings;
+
+export interface Logger {
+  warn(msg: string): void;
+  info(msg: string): void;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function reviewInjection(body: unknown, path: string, settingsFor: SettingsProvider, log: Logger): { review: AdmissionReview; outcome: InjectionOutcome } {
+  const decoded = decodeReview(body);
+  if (!decoded.ok) return { review: encodeReview(decoded, denied(decoded.message)), outcome: 'failure' };
+  const req = decoded.request;
+  const obj = req.object;
+  if (!isObj(obj) || (obj.metadata !== undefined && !isObj(obj.metadata)) || (obj.spec !== undefined && !isObj(obj.spec))) {
+    return { review: encodeReview(decoded, denied('could not decode the request object as a Pod: expected a JSON object with metadata and spec')), outcome: 'failure' };
+  }
+  try {
+    const pod = obj as Pod;
+    const namespace = typeof req.namespace === 'string' ? req.namespace : '';
+    const settings = settingsFor(pod, pod.metadata?.namespace || namespace, parseInjectEnvs(path));
+    const result = injectPod(pod, namespace, settings, (m) => log.warn(m));
+    if (result.kind === 'skipped') {
+      log.info(`skipping injection: ${result.reason}`);
+      return { review: encodeReview(decoded, { allowed: true }), outcome: 'skip' };
+    }
+    const patch = Buffer.from(JSON.stringify(result.patch)).toString('base64');
+    return { review: encodeReview(decoded, { allowed: true, patch, patchType: 'JSONPatch' }), outcome: 'success' };
+  } catch (e) {
+    const message = e instanceof InjectionError ? `Pod injection failed: ${e.message}` : `Pod injection failed: internal error: ${(e as Error).message}`;
+    log.warn(message);
+    return { review: encodeReview(decoded, denied(message)), outcome: 'failure' };
+  }
+}

@@ -1,0 +1,182 @@
+// Kubernetes strategic merge patch for Pods (k8s.io/apimachinery strategicpatch, with the options istiod
+// uses: parallel list merge and ignored unmatched nulls). Merge keys come from the core/v1 struct tags;
+// lists without a merge strategy are replaced, maps are merged, nulls delete. Item order follows
+// apimachinery's normalizeElementOrder: patch items keep the patch's order and go before server-only
+// items that come later in the original list.
+
+type Obj = Record<string, unknown>;
+
+interface ListRule {
+  /** Merge key for lists of maps; '' for lists of primitives merged as sets. */
+  key: string;
+  item?: TypeName;
+}
+
+type TypeName = 'Pod' | 'ObjectMeta' | 'PodSpec' | 'Container' | 'Volume' | 'Plain';
+
+interface TypeSchema {
+  fields: Record<string, TypeName>;
+  lists: Record<string, ListRule>;
+}
+
+const SCHEMA: Record<TypeName, TypeSchema> = {
+  Pod: { fields: { metadata: 'ObjectMeta', spec: 'PodSpec' }, lists: {} },
+  ObjectMeta: {
+    fields: {},
+    lists: { ownerReferences: { key: 'uid' }, finalizers: { key: '' } },
+  },
+  PodSpec: {
+    fields: {},
+    lists: {
+      containers: { key: 'name', item: 'Container' },
+      initContainers: { key: 'name', item: 'Container' },
+      ephemeralContainers: { key: 'name', item: 'Container' },
+      volumes: { key: 'name', item: 'Volume' },
+      imagePullSecrets: { key: 'name' },
+      hostAliases: { key: 'ip' },
+      topologySpreadConstraints: { key: 'topologyKey' },
+      resourceClaims: { key: 'name' },
+      schedulingGates: { key: 'name' },
+    },
+  },
+  Container: {
+    fields: {},
+    lists: {
+      ports: { key: 'containerPort' },
+      env: { key: 'name' },
+      volumeMounts: { key: 'mountPath' },
+      volumeDevices: { key: 'devicePath' },
+    },
+  },
+  Volume: { fields: {}, lists: {} },
+  Plain: { fields: {}, lists: {} },
+};
+
+const DIRECTIVE = '$patch';
+const RETAIN_KEYS = '$retainKeys';
+const SET_ORDER_PREFIX = '$setElementOrder/';
+const DELETE_PRIMITIVE_PREFIX = '$deleteFromPrimitiveList/';
+
+export class StrategicMergeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StrategicMergeError';
+  }
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Removes nulls and patch directives from a value taken from a patch (Go drops them on decode). */
+export function cleanPatchValue(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    return v.filter((x) => !(isObj(x) && typeof x[DIRECTIVE] === 'string')).map(cleanPatchValue);
+  }
+  if (isObj(v)) {
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null || k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER_PREFIX) || k.startsWith(DELETE_PRIMITIVE_PREFIX)) continue;
+      out[k] = cleanPatchValue(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Applies `patch` to a Pod (or any object, with `type` naming its schema). Inputs are not modified. */
+export function strategicMergePod(original: Obj, patch: Obj): Obj {
+  return mergeMap(structuredClone(original), patch, 'Pod');
+}
+
+function mergeMap(original: Obj, patch: Obj, type: TypeName): Obj {
+  const directive = patch[DIRECTIVE];
+  if (directive === 'replace') return cleanPatchValue(patch) as Obj;
+  if (directive === 'delete') return {};
+  if (directive !== undefined && directive !== 'merge') throw new StrategicMergeError(`unknown patch type: ${String(directive)}`);
+  const schema = SCHEMA[type];
+  const retain = patch[RETAIN_KEYS];
+
+  for (const [k, pv] of Object.entries(patch)) {
+    if (k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER_PREFIX)) continue;
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+    if (k.startsWith(DELETE_PRIMITIVE_PREFIX)) {
+      const target = k.slice(DELETE_PRIMITIVE_PREFIX.length);
+      const cur = original[target];
+      if (Array.isArray(cur) && Array.isArray(pv)) original[target] = cur.filter((x) => !pv.includes(x));
+      continue;
+    }
+    if (pv === null) {
+      delete original[k];
+      continue;
+    }
+    const ov = original[k];
+    if (ov === undefined || ov === null) {
+      original[k] = cleanPatchValue(pv);
+      continue;
+    }
+    if (Array.isArray(ov) && Array.isArray(pv)) {
+      const rule = schema.lists[k];
+      original[k] = rule ? mergeList(ov, pv, rule) : (cleanPatchValue(pv) as unknown[]);
+    } else if (isObj(ov) && isObj(pv)) {
+      original[k] = mergeMap(ov, pv, schema.fields[k] ?? 'Plain');
+    } else {
+      original[k] = cleanPatchValue(pv);
+    }
+  }
+  if (Array.isArray(retain)) {
+    for (const k of Object.keys(original)) if (!retain.includes(k)) delete original[k];
+  }
+  return original;
+}
+
+function keyOf(item: unknown, key: string): unknown {
+  return isObj(item) ? item[key] : undefined;
+}
+
+function mergeList(original: unknown[], patch: unknown[], rule: ListRule): unknown[] {
+  // List-level directives: {$patch: replace} replaces the list; {$patch: delete, key: v} removes items.
+  if (patch.some((x) => isObj(x) && x[DIRECTIVE] === 'replace')) {
+    return cleanPatchValue(patch.filter((x) => !(isObj(x) && x[DIRECTIVE] === 'replace'))) as unknown[];
+  }
+  let merged = [...original];
+  const deletes = patch.filter((x) => isObj(x) && x[DIRECTIVE] === 'delete');
+  for (const d of deletes) merged = merged.filter((x) => keyOf(x, rule.key) !== keyOf(d, rule.key));
+  const items = patch.filter((x) => !(isObj(x) && typeof x[DIRECTIVE] === 'string'));
+
+  if (rule.key === '') {
+    for (const p of items) if (!merged.includes(p)) merged.push(p);
+    return normalizeOrder(merged, items, original, (x) => x);
+  }
+  for (const p of items) {
+    if (!isObj(p)) throw new StrategicMergeError(`list item without merge key "${rule.key}": ${JSON.stringify(p)}`);
+    const k = p[rule.key];
+    if (k === undefined) throw new StrategicMergeError(`map: ${JSON.stringify(p)} does not contain declared merge key: ${rule.key}`);
+    const idx = merged.findIndex((x) => keyOf(x, rule.key) === k);
+    if (idx >= 0 && isObj(merged[idx])) merged[idx] = mergeMap(structuredClone(merged[idx] as Obj), p, rule.item ?? 'Plain');
+    else merged.push(cleanPatchValue(p));
+  }
+  return normalizeOrder(merged, items, original, (x) => keyOf(x, rule.key));
+}
+
+/**
+ * apimachinery's normalizeElementOrder: items named by the patch, in patch order, interleaved with
+ * server-only items in original order; a patch item goes first when its index in the original is lower
+ * (new items have index -1, so they precede the next server-only item).
+ */
+function normalizeOrder(merged: unknown[], patch: unknown[], original: unknown[], id: (x: unknown) => unknown): unknown[] {
+  const patchIds = patch.map(id);
+  const originalIds = original.map(id);
+  const inPatch = merged.filter((x) => patchIds.includes(id(x)));
+  const serverOnly = merged.filter((x) => !patchIds.includes(id(x)));
+  inPatch.sort((a, b) => patchIds.indexOf(id(a)) - patchIds.indexOf(id(b)));
+  serverOnly.sort((a, b) => originalIds.indexOf(id(a)) - originalIds.indexOf(id(b)));
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < inPatch.length && j < serverOnly.length) {
+    if (originalIds.indexOf(id(inPatch[i])) < originalIds.indexOf(id(serverOnly[j]))) out.push(inPatch[i++]);
+    else out.push(serverOnly[j++]);
+  }
+  return out.concat(inPatch.slice(i), serverOnly.slice(j));
+}
