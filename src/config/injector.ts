@@ -15,8 +15,11 @@ let builtins: Record<string, string> | undefined;
 export function builtinTemplates(): Record<string, string> {
   if (!builtins) {
     builtins = {};
-    for (const f of readdirSync(TEMPLATES_DIR).sort()) {
-      if (f.endsWith('.yaml')) builtins[f.slice(0, -'.yaml'.length)] = readFileSync(join(TEMPLATES_DIR, f), 'utf8');
+    const files = readdirSync(TEMPLATES_DIR).sort();
+    // Shared definitions (_*.tpl) go in front of every template, as Helm does with _helpers.tpl.
+    const helpers = files.filter((f) => f.startsWith('_') && f.endsWith('.tpl')).map((f) => readFileSync(join(TEMPLATES_DIR, f), 'utf8'));
+    for (const f of files) {
+      if (f.endsWith('.yaml')) builtins[f.slice(0, -'.yaml'.length)] = [...helpers, readFileSync(join(TEMPLATES_DIR, f), 'utf8')].join('');
     }
   }
   return builtins;

@@ -143,7 +143,6 @@ export const injectionFuncs: FuncMap = {
   },
   valueOrDefault: (v, d) => (v === '' || v === null || v === undefined ? d : v),
   toJSON: (m) => (m === null || m === undefined ? '{}' : JSON.stringify(m)),
-  toJson: (m) => (m === null || m === undefined ? '{}' : JSON.stringify(m)),
   fromJSON: (s) => {
     try {
       return JSON.parse(str(s)) as unknown;
