@@ -54,9 +54,16 @@ function parsedTemplate(name: string, text: string): GoTemplate {
 
 /**
  * Injects `input` (a Pod, as the API server sent it). `namespace` is the request's namespace, used
- * when the pod has none yet. Throws InjectionError when the pod must be denied.
+ * when the pod has none yet. `workload` overrides the owner derived from the pod's owner references
+ * (kube-inject knows the workload directly). Throws InjectionError when the pod must be denied.
  */
-export function injectPod(input: Pod, namespace: string, settings: InjectionSettings, warn: (msg: string) => void = () => {}): InjectionResult {
+export function injectPod(
+  input: Pod,
+  namespace: string,
+  settings: InjectionSettings,
+  warn: (msg: string) => void = () => {},
+  workload?: WorkloadMeta,
+): InjectionResult {
   const pod = structuredClone(input);
   const meta = (pod.metadata ??= {});
   // Never diff managedFields, and give the pod its namespace, before taking the "original" (as istiod does).
@@ -79,7 +86,7 @@ export function injectPod(input: Pod, namespace: string, settings: InjectionSett
   try {
     validateAnnotations(meta.annotations ?? {});
     const proxyEnvs = clusterAndNetworkEnvs(pod, settings);
-    const { merged, templatePod } = runTemplates(pod, settings, proxyConfig);
+    const { merged, templatePod } = runTemplates(pod, settings, proxyConfig, workload ?? workloadOf(pod));
     const userApplied = reapplyUserContainers(merged, pod, templatePod, proxyConfig);
     const final = postProcess(userApplied, templatePod, settings, proxyEnvs, pod);
     return { kind: 'injected', pod: final, patch: jsonpatch.compare(original, final) };
@@ -175,9 +182,9 @@ function renderTemplate(name: string, text: string, data: unknown): Record<strin
   return rendered;
 }
 
-function runTemplates(pod: Pod, settings: InjectionSettings, proxyConfig: ProxyConfig): { merged: Pod; templatePod: Pod } {
+function runTemplates(pod: Pod, settings: InjectionSettings, proxyConfig: ProxyConfig, workload: WorkloadMeta): { merged: Pod; templatePod: Pod } {
   const stripped = reinsertOverrides(stripPreviousInjection(pod, settings.mesh));
-  const data = templateData(stripped, workloadOf(pod), settings, proxyConfig);
+  const data = templateData(stripped, workload, settings, proxyConfig);
   let merged: Pod = pod;
   let templatePod: Pod = {};
   const nativeAnn = pod.metadata?.annotations?.['sidecar.istio.io/nativeSidecar'];

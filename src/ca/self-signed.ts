@@ -1,0 +1,96 @@
+// A self-signed CA and a serving certificate signed by it, for running without any certificate given.
+// Keys come from node:crypto (forge's own key generation blocks the event loop); forge builds the X.509.
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import * as forgeNs from 'node-forge';
+
+// node-forge is CommonJS: its API sits on the default export at run time.
+const forge = ((forgeNs as unknown as { default?: typeof forgeNs }).default ?? forgeNs) as typeof forgeNs;
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export interface KeyPairPem {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface ServingBundle {
+  ca: KeyPairPem;
+  serving: KeyPairPem;
+}
+
+async function rsaKey(): Promise<{ publicKey: forgeNs.pki.PublicKey; privateKey: forgeNs.pki.PrivateKey; keyPem: string }> {
+  const { privateKey } = await generateKeyPairAsync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const priv = forge.pki.privateKeyFromPem(privateKey) as forgeNs.pki.rsa.PrivateKey;
+  return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e), keyPem: privateKey };
+}
+
+/** A random positive serial number (RFC 5280 allows up to 20 octets). */
+function serial(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f;
+  return b.toString('hex');
+}
+
+function validity(cert: forgeNs.pki.Certificate, days: number): void {
+  cert.validity.notBefore = new Date(Date.now() - 5 * 60 * 1000);
+  cert.validity.notAfter = new Date(Date.now() + days * 24 * 3600 * 1000);
+}
+
+export async function createCA(commonName: string, org = 'cluster.local', days = 3650): Promise<KeyPairPem> {
+  const key = await rsaKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.publicKey;
+  cert.serialNumber = serial();
+  validity(cert, days);
+  const attrs = [
+    { name: 'organizationName', value: org },
+    { name: 'commonName', value: commonName },
+  ];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(key.privateKey as forgeNs.pki.rsa.PrivateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.keyPem };
+}
+
+/** A serving certificate for `dnsNames` and `ips`, signed by `ca`. */
+export async function createServingCert(ca: KeyPairPem, dnsNames: string[], ips: string[], days = 365): Promise<KeyPairPem> {
+  const key = await rsaKey();
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = key.publicKey;
+  cert.serialNumber = serial();
+  validity(cert, days);
+  cert.setSubject([{ name: 'commonName', value: dnsNames[0] ?? 'meshd' }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+    { name: 'subjectAltName', altNames: [...dnsNames.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))] },
+  ]);
+  cert.sign(caKey as forgeNs.pki.rsa.PrivateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: key.keyPem };
+}
+
+/** The DNS names istiod's serving certificate carries, for meshd's service and revision. */
+export function servingDnsNames(namespace: string, revision: string): string[] {
+  const svc = revision && revision !== 'default' ? `istiod-${revision}` : 'istiod';
+  return [`${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`, `meshd.${namespace}.svc`, 'localhost'];
+}
+
+export async function selfSignedBundle(namespace: string, revision: string): Promise<ServingBundle> {
+  const ca = await createCA('meshd self-signed CA');
+  const serving = await createServingCert(ca, servingDnsNames(namespace, revision), ['127.0.0.1', '::1']);
+  return { ca, serving };
+}

@@ -1,0 +1,69 @@
+// meshd's command line: `serve` runs the control plane, `inject` injects workload YAML offline.
+import { parseArgs } from 'node:util';
+import { runInject } from './inject.js';
+import { COMMON_FLAGS, commonOptions } from './options.js';
+import { runServe } from './serve.js';
+
+const USAGE = `usage:
+  meshd serve [--local-dir DIR] [--values FILE] [--mesh FILE] [--injector-config FILE]
+              [--tls-cert FILE --tls-key FILE | --ca-out FILE] [--address ADDR]
+              [--webhook-port 15017] [--monitoring-port 15014] [--revision REV] [--namespace NS]
+              [--native-sidecars auto|true|false] [--shutdown-delay SECONDS]
+  meshd inject -f FILE|- [-o FILE] [--values FILE] [--mesh FILE] [--injector-config FILE]
+              [--local-dir DIR] [--revision REV] [--native-sidecars auto|true|false]
+`;
+
+function port(v: string | boolean | undefined, def: number, name: string): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'serve') {
+    const { values: f } = parseArgs({
+      args: rest,
+      options: {
+        ...COMMON_FLAGS,
+        address: { type: 'string' },
+        'webhook-port': { type: 'string' },
+        'monitoring-port': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'ca-out': { type: 'string' },
+        'shutdown-delay': { type: 'string' },
+      },
+      strict: true,
+    });
+    await runServe({
+      ...commonOptions(f, process.env),
+      address: f.address ?? '0.0.0.0',
+      webhookPort: port(f['webhook-port'], 15017, 'webhook-port'),
+      monitoringPort: port(f['monitoring-port'], 15014, 'monitoring-port'),
+      tlsCert: f['tls-cert'],
+      tlsKey: f['tls-key'],
+      caOut: f['ca-out'],
+      shutdownDelayMs: Number(f['shutdown-delay'] ?? 5) * 1000,
+    });
+    return -1; // keeps running
+  }
+  if (command === 'inject') {
+    const { values: f } = parseArgs({ args: rest, options: { ...COMMON_FLAGS, filename: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' } }, strict: true });
+    if (!f.filename) throw new Error('inject needs -f FILE (or -f - for stdin)');
+    return runInject(f.filename, f.output, commonOptions(f, process.env));
+  }
+  process.stderr.write(USAGE);
+  return command === 'help' || command === '--help' || command === '-h' ? 0 : 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`meshd: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,95 @@
+// `meshd serve`: the long-running control plane. Wires the settings source, certificates, the webhook
+// and monitoring servers, and a graceful shutdown that keeps serving for a while after SIGTERM so that
+// API servers stop sending requests before the listener closes.
+import { mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import closeWithGrace from 'close-with-grace';
+import { selfSignedBundle } from '../ca/self-signed.js';
+import { SettingsSource } from '../inject/settings-source.js';
+import { watchDirectory } from '../kube/local-source.js';
+import { ObjectStore } from '../kube/store.js';
+import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js';
+import { buildWebhookApp, TLS_OPTIONS } from '../server/webhook-app.js';
+import { createLogger } from '../telemetry/logger.js';
+import { createMetrics } from '../telemetry/metrics.js';
+import type { CommonOptions } from './options.js';
+
+export interface ServeOptions extends CommonOptions {
+  address: string;
+  webhookPort: number;
+  monitoringPort: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Where to write the CA that signed a self-generated serving certificate (for caBundle). */
+  caOut?: string;
+  shutdownDelayMs: number;
+}
+
+async function servingTls(opts: ServeOptions): Promise<{ key: string; cert: string; caFile?: string }> {
+  if (opts.tlsCert && opts.tlsKey) return { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') };
+  if (opts.tlsCert || opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+  const bundle = await selfSignedBundle(opts.namespace, opts.revision);
+  const caFile = opts.caOut ?? join(mkdtempSync(join(tmpdir(), 'meshd-')), 'ca.pem');
+  writeFileSync(caFile, bundle.ca.certPem);
+  return { cert: bundle.serving.certPem + bundle.ca.certPem, key: bundle.serving.keyPem, caFile };
+}
+
+export async function runServe(opts: ServeOptions): Promise<void> {
+  const logger = createLogger();
+  const metrics = createMetrics();
+  const readiness: Readiness = { ready: false };
+  const store = new ObjectStore();
+  const stops: Array<() => void> = [];
+  if (opts.localDir) {
+    stops.push(await watchDirectory(opts.localDir, store, (file, err) => logger.warn({ file, err: err.message }, 'cannot read local object file')));
+  }
+  const settings = new SettingsSource({
+    ...opts,
+    files: { values: opts.values, mesh: opts.mesh, injectorConfig: opts.injectorConfig },
+    store,
+    onError: (what, err) => logger.error({ err: err.message }, `invalid ${what}; keeping the previous settings`),
+    onReload: () => logger.info('injector settings reloaded'),
+  });
+  stops.push(() => settings.close());
+  for (const f of [opts.values, opts.mesh, opts.injectorConfig]) {
+    if (f) {
+      const w = watch(f, () => settings.reload());
+      stops.push(() => w.close());
+    }
+  }
+
+  const tls = await servingTls(opts);
+  if (tls.caFile) logger.info({ caFile: tls.caFile }, 'serving with a self-signed certificate; its CA is written to caFile');
+  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls });
+  if (opts.tlsCert && opts.tlsKey) {
+    // Certificates mounted from a Secret rotate in place: pick them up without a restart.
+    const reloadTls = (): void => {
+      try {
+        webhook.server.setSecureContext({ ...TLS_OPTIONS, cert: readFileSync(opts.tlsCert!, 'utf8'), key: readFileSync(opts.tlsKey!, 'utf8') });
+        logger.info('serving certificate reloaded');
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'cannot reload the serving certificate; keeping the old one');
+      }
+    };
+    for (const f of [opts.tlsCert, opts.tlsKey]) {
+      const w = watch(f, () => setTimeout(reloadTls, 100));
+      stops.push(() => w.close());
+    }
+  }
+  const monitoring = buildMonitoringApp(logger, metrics, readiness);
+  await webhook.listen({ host: opts.address, port: opts.webhookPort });
+  await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
+  readiness.ready = true;
+  logger.info({ webhookPort: opts.webhookPort, monitoringPort: opts.monitoringPort }, 'meshd is ready');
+
+  closeWithGrace({ delay: opts.shutdownDelayMs + 10_000 }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error');
+    readiness.ready = false;
+    logger.info({ signal }, `shutting down; still serving for ${opts.shutdownDelayMs} ms`);
+    await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
+    await webhook.close();
+    await monitoring.close();
+    for (const stop of stops) stop();
+  });
+}

@@ -1,0 +1,120 @@
+// The HTTPS admission webhook server (istiod's :15017). Transport rules follow istiod: bodies up to
+// 6 MiB, an empty or oversized body is HTTP 400, a Content-Type other than exactly application/json is
+// HTTP 415, and anything that reaches the handler gets an AdmissionReview answer.
+import type { SecureContextOptions } from 'node:tls';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { reviewInjection, type SettingsProvider } from '../inject/review.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { decodeReview, denied, encodeReview } from './admission.js';
+
+/** istio pkg/kube/util.go MaxRequestBodyBytes. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** Kubernetes objects are shallow; anything deeper is hostile or broken. */
+export const MAX_JSON_DEPTH = 200;
+
+export interface WebhookAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  settingsFor: SettingsProvider;
+  tls: SecureContextOptions & { key: string; cert: string };
+  /** Whole-request deadline, so slow-drip clients cannot hold connections. */
+  requestTimeoutMs?: number;
+}
+
+/** TLS 1.2+ with forward-secret AEAD suites only. */
+export const TLS_OPTIONS = {
+  minVersion: 'TLSv1.2' as const,
+  ciphers: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'].join(':'),
+  honorCipherOrder: true,
+};
+
+/** Nesting depth of parsed JSON, without recursion (the input may be hostile). */
+export function jsonDepth(v: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d > max) max = d;
+    if (max > MAX_JSON_DEPTH) return max;
+    for (const c of Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+  return max;
+}
+
+type Body = { ok: true; value: unknown } | { ok: false; status: number; message: string } | { ok: false; review: string };
+
+/** Reads the request body as istiod does; returns the parsed JSON or why it is refused. */
+function readBody(req: FastifyRequest): Body {
+  const raw = req.body as Buffer | undefined;
+  if (!raw || raw.length === 0) return { ok: false, status: 400, message: 'no body found' };
+  if (req.headers['content-type'] !== 'application/json') return { ok: false, status: 415, message: 'invalid Content-Type, want `application/json`' };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    return { ok: false, review: `couldn't get version/kind; json parse error: ${(e as Error).message}` };
+  }
+  if (jsonDepth(value) > MAX_JSON_DEPTH) return { ok: false, review: `request body nests deeper than ${MAX_JSON_DEPTH} levels` };
+  return { ok: true, value };
+}
+
+export function buildWebhookApp(opts: WebhookAppOptions) {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    disableRequestLogging: true,
+    https: { ...TLS_OPTIONS, ...opts.tls },
+    bodyLimit: MAX_BODY_BYTES,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    connectionTimeout: opts.requestTimeoutMs ?? 30_000,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+  });
+
+  // Bodies are taken raw and checked by istiod's rules in the handler, whatever the content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (req.url.startsWith('/inject')) {
+      opts.metrics.injectionRequests.inc();
+      opts.metrics.injectionFailure.inc();
+    }
+    // istiod answers an unreadable or oversized body with 400, not Fastify's 413.
+    const status = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 400 : (err.statusCode ?? 500);
+    if (status >= 500) opts.logger.error({ err }, 'webhook request failed');
+    void reply.code(status).type('text/plain; charset=utf-8').send(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request entity too large: limit is ${MAX_BODY_BYTES} bytes` : err.message);
+  });
+
+  const inject = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const m = opts.metrics;
+    m.injectionRequests.inc();
+    const end = m.injectionTime.startTimer();
+    try {
+      const body = readBody(req);
+      if (!body.ok && 'status' in body) {
+        m.injectionFailure.inc();
+        return reply.code(body.status).type('text/plain; charset=utf-8').send(body.message);
+      }
+      if (!body.ok) {
+        m.injectionFailure.inc();
+        return encodeReview(decodeReview(undefined), denied(body.review));
+      }
+      const { review, outcome } = reviewInjection(body.value, req.url.split('?')[0]!, opts.settingsFor, {
+        warn: (msg) => req.log.warn(msg),
+        info: (msg) => req.log.debug(msg),
+      });
+      if (outcome === 'failure') m.injectionFailure.inc();
+      else if (outcome === 'skip') m.injectionSkip.inc();
+      else m.injectionSuccess.inc();
+      return review;
+    } finally {
+      end();
+    }
+  };
+  app.post('/inject', inject);
+  app.post('/inject/*', inject);
+  return app;
+}
