@@ -24,7 +24,7 @@ export const COMMON_FLAGS = {
 } as const;
 
 function nativeMode(v: string | undefined): NativeSidecarMode {
-  const m = (v ?? 'auto').toLowerCase();
+  const m = (v || 'auto').toLowerCase();
   if (m === 'auto' || m === 'true' || m === 'false') return m;
   throw new Error(`--native-sidecars / ENABLE_NATIVE_SIDECARS must be auto, true or false, not "${v}"`);
 }
@@ -32,9 +32,9 @@ function nativeMode(v: string | undefined): NativeSidecarMode {
 export function commonOptions(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): CommonOptions {
   const str = (k: string): string | undefined => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
   return {
-    namespace: str('namespace') ?? env.POD_NAMESPACE ?? 'istio-system',
-    revision: str('revision') ?? env.REVISION ?? 'default',
-    nativeSidecars: nativeMode(str('native-sidecars') ?? env.ENABLE_NATIVE_SIDECARS),
+    namespace: str('namespace') || env.POD_NAMESPACE || 'istio-system',
+    revision: str('revision') || env.REVISION || 'default',
+    nativeSidecars: nativeMode(str('native-sidecars') || env.ENABLE_NATIVE_SIDECARS),
     compliancePolicy: env.COMPLIANCE_POLICY ?? '',
     openshift: (env.PLATFORM ?? '').toLowerCase() === 'openshift',
     values: str('values'),

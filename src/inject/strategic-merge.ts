@@ -53,6 +53,8 @@ const SCHEMA: Record<TypeName, TypeSchema> = {
 };
 
 const DIRECTIVE = '$patch';
+/** Keys that would reach Object.prototype if assigned; never valid in Kubernetes objects. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const RETAIN_KEYS = '$retainKeys';
 const SET_ORDER_PREFIX = '$setElementOrder/';
 const DELETE_PRIMITIVE_PREFIX = '$deleteFromPrimitiveList/';
@@ -76,6 +78,7 @@ export function cleanPatchValue(v: unknown): unknown {
   if (isObj(v)) {
     const out: Obj = {};
     for (const [k, x] of Object.entries(v)) {
+      if (UNSAFE_KEYS.has(k)) continue;
       if (x === null || k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER_PREFIX) || k.startsWith(DELETE_PRIMITIVE_PREFIX)) continue;
       out[k] = cleanPatchValue(x);
     }
@@ -99,7 +102,7 @@ function mergeMap(original: Obj, patch: Obj, type: TypeName): Obj {
 
   for (const [k, pv] of Object.entries(patch)) {
     if (k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER_PREFIX)) continue;
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+    if (UNSAFE_KEYS.has(k)) continue;
     if (k.startsWith(DELETE_PRIMITIVE_PREFIX)) {
       const target = k.slice(DELETE_PRIMITIVE_PREFIX.length);
       const cur = original[target];

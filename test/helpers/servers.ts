@@ -1,0 +1,64 @@
+// Starts meshd's real webhook and monitoring servers on 127.0.0.1 ephemeral ports for a test, with a
+// fresh self-signed CA, and gives a small HTTPS client that trusts it.
+import { request } from 'node:https';
+import { selfSignedBundle } from '../../src/ca/self-signed.js';
+import type { SettingsProvider } from '../../src/inject/review.js';
+import { buildMonitoringApp } from '../../src/server/monitoring-app.js';
+import { buildWebhookApp } from '../../src/server/webhook-app.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+
+export interface TestServers {
+  webhookPort: number;
+  monitoringPort: number;
+  ca: string;
+  close(): Promise<void>;
+}
+
+export async function startServers(settingsFor: SettingsProvider, requestTimeoutMs?: number): Promise<TestServers> {
+  const bundle = await selfSignedBundle('istio-system', 'default');
+  const logger = createLogger('silent');
+  const metrics = createMetrics();
+  const webhook = buildWebhookApp({ logger, metrics, settingsFor, tls: { cert: bundle.serving.certPem, key: bundle.serving.keyPem }, requestTimeoutMs });
+  const monitoring = buildMonitoringApp(logger, metrics, { ready: true });
+  await webhook.listen({ host: '127.0.0.1', port: 0 });
+  await monitoring.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app: { server: { address(): unknown } }): number => (app.server.address() as { port: number }).port;
+  return {
+    webhookPort: port(webhook),
+    monitoringPort: port(monitoring),
+    ca: bundle.ca.certPem,
+    close: async () => {
+      await webhook.close();
+      await monitoring.close();
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  json(): any;
+}
+
+export function post(s: TestServers, path: string, body: string | Buffer, contentType: string | null = 'application/json'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(body) };
+    if (contentType !== null) headers['content-type'] = contentType;
+    const req = request({ host: '127.0.0.1', port: s.webhookPort, path, method: 'POST', ca: s.ca, servername: 'localhost', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function getText(port: number, path: string): Promise<{ status: number; body: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: r.status, body: await r.text() };
+}
