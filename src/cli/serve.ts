@@ -81,7 +81,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
   readiness.ready = true;
-  logger.info({ webhookPort: opts.webhookPort, monitoringPort: opts.monitoringPort }, 'meshd is ready');
+  const portOf = (app: { server: { address(): unknown } }): number | undefined => (app.server.address() as { port?: number } | null)?.port;
+  logger.info({ webhookPort: portOf(webhook), monitoringPort: portOf(monitoring) }, 'meshd is ready');
 
   closeWithGrace({ delay: opts.shutdownDelayMs + 10_000 }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');

@@ -1,8 +1,7 @@
 // Sidecar injection as a pure function: a pod and the injection settings in, the injected pod and its
 // RFC 6902 patch out (istio pkg/kube/inject/webhook.go inject/injectPod, inject.go RunTemplate).
-import jsonpatch from 'fast-json-patch';
 import { proxyConfigForPod } from '../config/mesh.js';
-import { parseYaml } from '../config/yaml.js';
+import { parseYamlFast } from '../config/yaml.js';
 import { GoTemplate, goStringMap, goStruct } from '../gotemplate/index.js';
 import { CONTAINER_PORT, withShape } from '../kube/go-json.js';
 import { canonicalQuantity } from '../kube/quantity.js';
@@ -12,6 +11,7 @@ import { ENABLE_CORE_DUMP, findContainer, INIT, placeContainer, PROXY, VALIDATIO
 import { proxyImage, proxyInitImage } from './images.js';
 import { openshiftProxyIds, resetSidecarUserMatchingApp } from './openshift.js';
 import { reapplyUserContainers, reinsertOverrides, STATUS_ANNOTATION, stripPreviousInjection } from './overrides.js';
+import { createPatch, type PatchOp } from './patch.js';
 import { injectionSkipReason, type SkipReason } from './policy.js';
 import { dumpAppProbers, mergeOrAppendProbers, rewriteAppProbes, shouldRewriteAppProbers } from './probes.js';
 import { applyPrometheusMerge, applySecurePrometheusAnnotation } from './prometheus.js';
@@ -19,11 +19,10 @@ import { strategicMergePod } from './strategic-merge.js';
 import { injectionFuncs } from './template-funcs.js';
 import { workloadOf, type WorkloadMeta } from './workload.js';
 
-export type JsonPatchOp = jsonpatch.Operation;
 
 export type InjectionResult =
   | { kind: 'skipped'; reason: SkipReason }
-  | { kind: 'injected'; pod: Pod; patch: JsonPatchOp[] };
+  | { kind: 'injected'; pod: Pod; patch: PatchOp[] };
 
 /** An error the injector reports to the API server as a denial (allowed: false). */
 export class InjectionError extends Error {
@@ -64,12 +63,13 @@ export function injectPod(
   warn: (msg: string) => void = () => {},
   workload?: WorkloadMeta,
 ): InjectionResult {
-  const pod = structuredClone(input);
-  const meta = (pod.metadata ??= {});
   // Never diff managedFields, and give the pod its namespace, before taking the "original" (as istiod does).
-  delete meta.managedFields;
-  if (!meta.namespace) meta.namespace = namespace;
-  const original = structuredClone(pod);
+  // Later steps copy before they change anything (the merge copies the pod), so sharing the rest of
+  // `input` is safe and `original` stays as it is for the diff.
+  const { managedFields: _managed, ...metaRest } = input.metadata ?? {};
+  const meta = { ...metaRest, namespace: input.metadata?.namespace || namespace };
+  const original: Pod = { ...input, metadata: meta };
+  let pod = original;
 
   const skip = injectionSkipReason(settings.config, pod, warn);
   if (skip) return { kind: 'skipped', reason: skip };
@@ -81,7 +81,10 @@ export function injectPod(
     // An invalid annotation is reported by annotation validation below, with istiod's wording.
     proxyConfig = settings.mesh.defaultConfig ?? {};
   }
-  if (settings.openshiftNamespaceAnnotations) resetSidecarUserMatchingApp(pod);
+  if (settings.openshiftNamespaceAnnotations) {
+    pod = structuredClone(original);
+    resetSidecarUserMatchingApp(pod);
+  }
 
   try {
     validateAnnotations(meta.annotations ?? {});
@@ -89,7 +92,7 @@ export function injectPod(
     const { merged, templatePod } = runTemplates(pod, settings, proxyConfig, workload ?? workloadOf(pod));
     const userApplied = reapplyUserContainers(merged, pod, templatePod, proxyConfig);
     const final = postProcess(userApplied, templatePod, settings, proxyEnvs, pod);
-    return { kind: 'injected', pod: final, patch: jsonpatch.compare(original, final) };
+    return { kind: 'injected', pod: final, patch: createPatch(original, final) };
   } catch (e) {
     if (e instanceof InjectionError) throw e;
     throw new InjectionError((e as Error).message, { cause: e });
@@ -171,7 +174,7 @@ function renderTemplate(name: string, text: string, data: unknown): Record<strin
   }
   let doc: unknown;
   try {
-    doc = parseYaml(out, `template ${name}`);
+    doc = parseYamlFast(out, `template ${name}`);
   } catch (e) {
     throw new InjectionError(`failed parsing generated injected YAML (check Istio sidecar injector configuration): ${(e as Error).message}`, { cause: e });
   }
@@ -195,7 +198,8 @@ function runTemplates(pod: Pod, settings: InjectionSettings, proxyConfig: ProxyC
       throw new InjectionError(`requested template "${name}" not found; have ${Object.keys(settings.config.templates).sort().join(', ')}`);
     }
     const rendered = renderTemplate(name, text, data);
-    templatePod = strategicMergePod(templatePod, rendered) as Pod;
+    // The template pod is only ever read for names (status annotation, user overrides), so only names are merged.
+    templatePod = strategicMergePod(templatePod, namesOf(rendered), true) as Pod;
     // A native sidecar replaces a user's istio-proxy in containers: move it so the merge lands on it.
     if (native && templatePod.spec?.initContainers?.some((c) => c.name === PROXY) && merged.spec?.containers?.some((c) => c.name === PROXY)) {
       merged = structuredClone(merged);
@@ -204,9 +208,28 @@ function runTemplates(pod: Pod, settings: InjectionSettings, proxyConfig: ProxyC
       spec.containers = spec.containers!.filter((c) => c !== proxy);
       spec.initContainers = [...(spec.initContainers ?? []), proxy];
     }
-    merged = strategicMergePod(merged, rendered) as Pod;
+    merged = strategicMergePod(merged, rendered, true) as Pod;
   }
   return { merged, templatePod };
+}
+
+const NAMED_LISTS = ['containers', 'initContainers', 'volumes', 'imagePullSecrets'];
+
+/** The rendered overlay reduced to the names of its list items (and their patch directives). */
+function namesOf(rendered: Record<string, unknown>): Record<string, unknown> {
+  const spec = rec(rendered.spec);
+  const out: Record<string, unknown> = {};
+  for (const k of NAMED_LISTS) {
+    const list = spec[k];
+    if (!Array.isArray(list)) continue;
+    out[k] = list.map((x) => {
+      const r = rec(x);
+      const item: Record<string, unknown> = {};
+      for (const key of ['name', '$patch']) if (key in r) item[key] = r[key];
+      return item;
+    });
+  }
+  return { spec: out };
 }
 
 function injectionStatus(templatePod: Pod, revision: string): string {

@@ -64,6 +64,7 @@ export function stripPreviousInjection(pod: Pod, mesh: MeshConfig): Pod {
 /** Puts back containers recorded in proxy.istio.io/overrides that are no longer in the pod. */
 export function reinsertOverrides(pod: Pod): Pod {
   const o = parseOverrides(pod);
+  if (!o.containers?.length && !o.initContainers?.length) return pod;
   const out = structuredClone(pod);
   const spec = (out.spec ??= {});
   for (const c of o.containers ?? []) if (!spec.containers?.some((x) => x.name === c.name)) spec.containers = [...(spec.containers ?? []), c];

@@ -3,6 +3,7 @@
 import { decodeReview, denied, encodeReview } from '../server/admission.js';
 import type { AdmissionReview, InjectionSettings, Pod } from '../types.js';
 import { injectPod, InjectionError } from './inject.js';
+import { identity, LruCache } from './memo.js';
 import { parseInjectEnvs } from './url-params.js';
 
 export type InjectionOutcome = 'success' | 'skip' | 'failure';
@@ -19,6 +20,24 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Answers (a base64 patch, or null for a skip) remembered for identical pods under identical settings. */
+const answers = new LruCache<string | null>(4096, 64 * 1024 * 1024);
+
+/** What an injection depends on besides the pod: the settings' identities and per-request values. */
+function settingsKey(s: InjectionSettings, namespace: string): string {
+  return [
+    identity(s.config),
+    identity(s.values),
+    identity(s.mesh),
+    s.revision,
+    s.nativeSidecars,
+    s.compliancePolicy,
+    namespace,
+    JSON.stringify(s.proxyEnvs),
+    JSON.stringify(s.openshiftNamespaceAnnotations ?? null),
+  ].join('|');
+}
+
 export function reviewInjection(body: unknown, path: string, settingsFor: SettingsProvider, log: Logger): { review: AdmissionReview; outcome: InjectionOutcome } {
   const decoded = decodeReview(body);
   if (!decoded.ok) return { review: encodeReview(decoded, denied(decoded.message)), outcome: 'failure' };
@@ -31,12 +50,15 @@ export function reviewInjection(body: unknown, path: string, settingsFor: Settin
     const pod = obj as Pod;
     const namespace = typeof req.namespace === 'string' ? req.namespace : '';
     const settings = settingsFor(pod, pod.metadata?.namespace || namespace, parseInjectEnvs(path));
-    const result = injectPod(pod, namespace, settings, (m) => log.warn(m));
-    if (result.kind === 'skipped') {
-      log.info(`skipping injection: ${result.reason}`);
-      return { review: encodeReview(decoded, { allowed: true }), outcome: 'skip' };
+    const key = `${settingsKey(settings, namespace)}|${JSON.stringify(pod)}`;
+    let patch = answers.get(key);
+    if (patch === undefined) {
+      const result = injectPod(pod, namespace, settings, (m) => log.warn(m));
+      patch = result.kind === 'skipped' ? null : Buffer.from(JSON.stringify(result.patch)).toString('base64');
+      if (result.kind === 'skipped') log.info(`skipping injection: ${result.reason}`);
+      answers.set(key, patch);
     }
-    const patch = Buffer.from(JSON.stringify(result.patch)).toString('base64');
+    if (patch === null) return { review: encodeReview(decoded, { allowed: true }), outcome: 'skip' };
     return { review: encodeReview(decoded, { allowed: true, patch, patchType: 'JSONPatch' }), outcome: 'success' };
   } catch (e) {
     const message = e instanceof InjectionError ? `Pod injection failed: ${e.message}` : `Pod injection failed: internal error: ${(e as Error).message}`;

@@ -70,6 +70,10 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+function isDirectiveKey(k: string): boolean {
+  return k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER_PREFIX) || k.startsWith(DELETE_PRIMITIVE_PREFIX);
+}
+
 /** Removes nulls and patch directives from a value taken from a patch (Go drops them on decode). */
 export function cleanPatchValue(v: unknown): unknown {
   if (Array.isArray(v)) {
@@ -78,8 +82,7 @@ export function cleanPatchValue(v: unknown): unknown {
   if (isObj(v)) {
     const out: Obj = {};
     for (const [k, x] of Object.entries(v)) {
-      if (UNSAFE_KEYS.has(k)) continue;
-      if (x === null || k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER_PREFIX) || k.startsWith(DELETE_PRIMITIVE_PREFIX)) continue;
+      if (UNSAFE_KEYS.has(k) || x === null || isDirectiveKey(k)) continue;
       out[k] = cleanPatchValue(x);
     }
     return out;
@@ -87,14 +90,39 @@ export function cleanPatchValue(v: unknown): unknown {
   return v;
 }
 
-/** Applies `patch` to a Pod (or any object, with `type` naming its schema). Inputs are not modified. */
-export function strategicMergePod(original: Obj, patch: Obj): Obj {
-  return mergeMap(structuredClone(original), patch, 'Pod');
+/** cleanPatchValue for a patch the caller gives away: cleans in place instead of copying. */
+function cleanOwnedValue(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    let n = 0;
+    for (const x of v) if (!(isObj(x) && typeof x[DIRECTIVE] === 'string')) v[n++] = cleanOwnedValue(x);
+    v.length = n;
+    return v;
+  }
+  if (isObj(v)) {
+    for (const k of Object.keys(v)) {
+      const x = v[k];
+      if (UNSAFE_KEYS.has(k) || x === null || isDirectiveKey(k)) delete v[k];
+      else v[k] = cleanOwnedValue(x);
+    }
+    // A JSON "__proto__" key is an own property; delete above removed it without touching the prototype.
+    return v;
+  }
+  return v;
 }
 
-function mergeMap(original: Obj, patch: Obj, type: TypeName): Obj {
+/**
+ * Applies `patch` to a Pod. `original` is not modified. With `ownPatch` the caller gives the patch away:
+ * its values are moved into the result instead of copied (a rendered template is used once).
+ */
+export function strategicMergePod(original: Obj, patch: Obj, ownPatch = false): Obj {
+  return mergeMap(structuredClone(original), patch, 'Pod', ownPatch ? cleanOwnedValue : cleanPatchValue);
+}
+
+type Cleaner = (v: unknown) => unknown;
+
+function mergeMap(original: Obj, patch: Obj, type: TypeName, clean: Cleaner): Obj {
   const directive = patch[DIRECTIVE];
-  if (directive === 'replace') return cleanPatchValue(patch) as Obj;
+  if (directive === 'replace') return clean(patch) as Obj;
   if (directive === 'delete') return {};
   if (directive !== undefined && directive !== 'merge') throw new StrategicMergeError(`unknown patch type: ${String(directive)}`);
   const schema = SCHEMA[type];
@@ -115,16 +143,16 @@ function mergeMap(original: Obj, patch: Obj, type: TypeName): Obj {
     }
     const ov = original[k];
     if (ov === undefined || ov === null) {
-      original[k] = cleanPatchValue(pv);
+      original[k] = clean(pv);
       continue;
     }
     if (Array.isArray(ov) && Array.isArray(pv)) {
       const rule = schema.lists[k];
-      original[k] = rule ? mergeList(ov, pv, rule) : (cleanPatchValue(pv) as unknown[]);
+      original[k] = rule ? mergeList(ov, pv, rule, clean) : (clean(pv) as unknown[]);
     } else if (isObj(ov) && isObj(pv)) {
-      original[k] = mergeMap(ov, pv, schema.fields[k] ?? 'Plain');
+      original[k] = mergeMap(ov, pv, schema.fields[k] ?? 'Plain', clean);
     } else {
-      original[k] = cleanPatchValue(pv);
+      original[k] = clean(pv);
     }
   }
   if (Array.isArray(retain)) {
@@ -137,10 +165,10 @@ function keyOf(item: unknown, key: string): unknown {
   return isObj(item) ? item[key] : undefined;
 }
 
-function mergeList(original: unknown[], patch: unknown[], rule: ListRule): unknown[] {
+function mergeList(original: unknown[], patch: unknown[], rule: ListRule, clean: Cleaner): unknown[] {
   // List-level directives: {$patch: replace} replaces the list; {$patch: delete, key: v} removes items.
   if (patch.some((x) => isObj(x) && x[DIRECTIVE] === 'replace')) {
-    return cleanPatchValue(patch.filter((x) => !(isObj(x) && x[DIRECTIVE] === 'replace'))) as unknown[];
+    return clean(patch.filter((x) => !(isObj(x) && x[DIRECTIVE] === 'replace'))) as unknown[];
   }
   let merged = [...original];
   const deletes = patch.filter((x) => isObj(x) && x[DIRECTIVE] === 'delete');
@@ -156,8 +184,9 @@ function mergeList(original: unknown[], patch: unknown[], rule: ListRule): unkno
     const k = p[rule.key];
     if (k === undefined) throw new StrategicMergeError(`map: ${JSON.stringify(p)} does not contain declared merge key: ${rule.key}`);
     const idx = merged.findIndex((x) => keyOf(x, rule.key) === k);
-    if (idx >= 0 && isObj(merged[idx])) merged[idx] = mergeMap(structuredClone(merged[idx] as Obj), p, rule.item ?? 'Plain');
-    else merged.push(cleanPatchValue(p));
+    // Items of `merged` belong to the copy strategicMergePod made, so they can be changed in place.
+    if (idx >= 0 && isObj(merged[idx])) merged[idx] = mergeMap(merged[idx] as Obj, p, rule.item ?? 'Plain', clean);
+    else merged.push(clean(p));
   }
   return normalizeOrder(merged, items, original, (x) => keyOf(x, rule.key));
 }

@@ -13,9 +13,23 @@ export function isQuantity(s: string): boolean {
   return QUANTITY.test(s.trim());
 }
 
+const cache = new Map<string, string>();
+const MAX_CACHED = 1024;
+
 /** Canonical form of a quantity; throws on text that is not a quantity. */
 export function canonicalQuantity(input: string | number): string {
-  const s = String(input).trim();
+  const key = String(input);
+  let out = cache.get(key);
+  if (out === undefined) {
+    out = canonicalize(key);
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(key, out);
+  }
+  return out;
+}
+
+function canonicalize(input: string): string {
+  const s = input.trim();
   const m = QUANTITY.exec(s);
   if (!m) throw new Error(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
   const [, sign = '', num = '', bin, dec, exp] = m;

@@ -42,6 +42,14 @@ describe('injection pipeline', () => {
     assert.deepEqual(hold.spec!.containers!.map((c) => c.name), ['istio-proxy', 'web']);
     assert.deepEqual((hold.spec!.containers![0]!.lifecycle as any).postStart.exec.command, ['pilot-agent', 'wait']);
   });
+  it('never modifies the pod it is given', () => {
+    const pod = basePod({ annotations: { 'prometheus.io/scrape': 'true' }, containers: [{ name: 'web', image: 'nginx', readinessProbe: { httpGet: { path: '/r', port: 80 } } }, { name: 'istio-proxy', image: 'auto' }] });
+    (pod.metadata as any).managedFields = [{ manager: 'kubectl' }];
+    const before = structuredClone(pod);
+    injected(pod);
+    injected(pod, testSettings({ native: false }));
+    assert.deepEqual(pod, before);
+  });
   it('skips pods that opt out, without a patch', () => {
     assert.deepEqual(injectPod(basePod({ labels: { 'sidecar.istio.io/inject': 'false' } }), 'shop', testSettings()), { kind: 'skipped', reason: 'policy' });
   });
