@@ -62,25 +62,41 @@ export async function createCA(commonName: string, org = 'cluster.local', days =
   return { certPem: forge.pki.certificateToPem(cert), keyPem: key.keyPem };
 }
 
-/** A serving certificate for `dnsNames` and `ips`, signed by `ca`. */
-export async function createServingCert(ca: KeyPairPem, dnsNames: string[], ips: string[], days = 365): Promise<KeyPairPem> {
+export interface CertificateRequest {
+  commonName: string;
+  organizations?: string[];
+  dnsNames?: string[];
+  ips?: string[];
+  /** server: TLS serving (and client) use; client: client authentication only. */
+  usage: 'server' | 'client';
+  days?: number;
+}
+
+/** A leaf certificate with a fresh key, signed by `ca`. */
+export async function signCertificate(ca: KeyPairPem, req: CertificateRequest): Promise<KeyPairPem> {
   const key = await rsaKey();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
   cert.serialNumber = serial();
-  validity(cert, days);
-  cert.setSubject([{ name: 'commonName', value: dnsNames[0] ?? 'meshd' }]);
+  validity(cert, req.days ?? 365);
+  cert.setSubject([...(req.organizations ?? []).map((value) => ({ name: 'organizationName', value })), { name: 'commonName', value: req.commonName }]);
   cert.setIssuer(caCert.subject.attributes);
+  const altNames = [...(req.dnsNames ?? []).map((value) => ({ type: 2, value })), ...(req.ips ?? []).map((ip) => ({ type: 7, ip }))];
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    { name: 'subjectAltName', altNames: [...dnsNames.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))] },
+    { name: 'extKeyUsage', serverAuth: req.usage === 'server', clientAuth: true },
+    ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
   ]);
   cert.sign(caKey as forgeNs.pki.rsa.PrivateKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: key.keyPem };
+}
+
+/** A serving certificate for `dnsNames` and `ips`, signed by `ca`. */
+export function createServingCert(ca: KeyPairPem, dnsNames: string[], ips: string[], days = 365): Promise<KeyPairPem> {
+  return signCertificate(ca, { commonName: dnsNames[0] ?? 'meshd', dnsNames, ips, usage: 'server', days });
 }
 
 /** The DNS names istiod's serving certificate carries, for meshd's service and revision. */

@@ -5,7 +5,7 @@ import { COMMON_FLAGS, commonOptions } from './options.js';
 import { runServe } from './serve.js';
 
 const USAGE = `usage:
-  meshd serve [--local-dir DIR] [--values FILE] [--mesh FILE] [--injector-config FILE]
+  meshd serve [--kubeconfig FILE] [--local-dir DIR] [--values FILE] [--mesh FILE] [--injector-config FILE]
               [--tls-cert FILE --tls-key FILE | --ca-out FILE] [--address ADDR]
               [--webhook-port 15017] [--monitoring-port 15014] [--revision REV] [--namespace NS]
               [--native-sidecars auto|true|false] [--shutdown-delay SECONDS]
@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
         'tls-key': { type: 'string' },
         'ca-out': { type: 'string' },
         'shutdown-delay': { type: 'string' },
+        kubeconfig: { type: 'string' },
       },
       strict: true,
     });
@@ -46,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       tlsKey: f['tls-key'],
       caOut: f['ca-out'],
       shutdownDelayMs: Number(f['shutdown-delay'] ?? 5) * 1000,
+      kubeconfig: f.kubeconfig,
     });
     return -1; // keeps running
   }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { selfSignedBundle } from '../ca/self-signed.js';
 import { SettingsSource } from '../inject/settings-source.js';
+import { loadKubeConfig } from '../kube/client.js';
+import { watchCluster } from '../kube/cluster-source.js';
 import { watchDirectory } from '../kube/local-source.js';
 import { ObjectStore } from '../kube/store.js';
 import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js';
@@ -16,6 +18,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import type { CommonOptions } from './options.js';
 
 export interface ServeOptions extends CommonOptions {
+  kubeconfig?: string;
   address: string;
   webhookPort: number;
   monitoringPort: number;
@@ -43,6 +46,14 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const stops: Array<() => void> = [];
   if (opts.localDir) {
     stops.push(await watchDirectory(opts.localDir, store, (file, err) => logger.warn({ file, err: err.message }, 'cannot read local object file')));
+  }
+  const kc = loadKubeConfig(opts.kubeconfig);
+  if (kc) {
+    logger.info({ server: kc.getCurrentCluster()?.server }, 'watching the cluster');
+    const stopCluster = await watchCluster(kc, opts.namespace, store, logger);
+    stops.push(() => void stopCluster());
+  } else if (!opts.localDir) {
+    logger.info('no kubeconfig and no --local-dir: serving with settings from files and defaults only');
   }
   const settings = new SettingsSource({
     ...opts,

@@ -1,29 +1,19 @@
 // `meshd serve` as a process: local mode reads and re-reads ConfigMaps from a directory, keeps the last
 // good settings on a bad change, and keeps serving through the shutdown delay after SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { getText, post, type TestServers } from '../helpers/servers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-let child: ChildProcess;
-let logs = '';
+let m: MeshdProcess;
 let s: TestServers;
 let dir: string;
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; logs:\n${logs}`);
-    await sleep(100);
-  }
-}
+const logs = (): string => m.logs();
+const ctx = (): string => logs();
 
 const review = JSON.stringify({
   apiVersion: 'admission.k8s.io/v1',
@@ -41,18 +31,10 @@ async function proxyArgs(): Promise<string[]> {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshd-local-'));
   cpSync(join(ROOT, 'test', 'fixtures', 'local'), dir, { recursive: true });
-  const caFile = join(dir, 'ca.pem.out');
-  child = spawn(process.execPath, ['bin/meshd.js', 'serve', '--local-dir', dir, '--address', '127.0.0.1', '--webhook-port', '0', '--monitoring-port', '0', '--ca-out', caFile, '--shutdown-delay', '2'], {
-    cwd: ROOT,
-    env: { ...process.env, ENABLE_NATIVE_SIDECARS: '' },
-  });
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const ready = await waitFor('meshd to be ready', () => /"webhookPort":(\d+),"monitoringPort":(\d+).*meshd is ready/.exec(logs) ?? undefined);
-  s = { webhookPort: Number(ready[1]), monitoringPort: Number(ready[2]), ca: readFileSync(caFile, 'utf8'), close: async () => {} };
+  m = await startMeshd(['--local-dir', dir, '--shutdown-delay', '2']);
+  s = m;
 });
-after(() => {
-  if (child.exitCode === null) child.kill('SIGKILL');
-});
+after(async () => m.close());
 
 describe('meshd serve in local mode', () => {
   it('injects with the values from the istio-sidecar-injector ConfigMap in the directory', async () => {
@@ -60,17 +42,17 @@ describe('meshd serve in local mode', () => {
   });
   it('reloads when the ConfigMap file changes', async () => {
     writeFileSync(join(dir, 'injector.yaml'), readFileSync(join(dir, 'injector.yaml'), 'utf8').replace('"logLevel": "info"', '"logLevel": "debug"'));
-    await waitFor('the new log level', async () => ((await proxyArgs()).includes('--proxyLogLevel=debug') ? true : undefined));
+    await waitFor('the new log level', async () => ((await proxyArgs()).includes('--proxyLogLevel=debug') ? true : undefined), 15_000, ctx);
   });
   it('keeps the last good settings when the change is invalid', async () => {
     writeFileSync(join(dir, 'injector.yaml'), readFileSync(join(dir, 'injector.yaml'), 'utf8').replace('{"global"', '[not json'));
-    await waitFor('the error to be logged', () => (/invalid injector settings/.test(logs) ? true : undefined));
+    await waitFor('the error to be logged', () => (/invalid injector settings/.test(logs()) ? true : undefined), 15_000, ctx);
     assert.ok((await proxyArgs()).includes('--proxyLogLevel=debug'));
   });
   it('on SIGTERM turns not-ready but keeps serving for the shutdown delay, then exits', async () => {
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    await waitFor('not ready', async () => ((await getText(s.monitoringPort, '/ready')).status === 503 ? true : undefined));
+    const exited = new Promise<number | null>((resolve) => m.child.on('exit', (code) => resolve(code)));
+    m.child.kill('SIGTERM');
+    await waitFor('not ready', async () => ((await getText(s.monitoringPort, '/ready')).status === 503 ? true : undefined), 15_000, ctx);
     assert.equal((await post(s, '/inject', review)).json().response.allowed, true);
     assert.equal(await exited, 0);
   });

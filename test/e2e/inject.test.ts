@@ -1,0 +1,115 @@
+// Injection through a real kube-apiserver: meshd reads its settings and the nodes from the cluster, the
+// API server calls the webhook by URL, and pods come back injected (or not) as Istio's would.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
+import { post } from '../helpers/servers.js';
+import { startCluster, type Cluster } from './cluster.js';
+
+let cluster: Cluster;
+let meshd: MeshdProcess;
+let core: CoreV1Api;
+
+const valuesWith = (logLevel: string): string => JSON.stringify({ global: { hub: 'docker.io/istio', tag: '1.28.0', proxy: { logLevel } } });
+
+async function node(name: string, kubeletVersion: string): Promise<void> {
+  const body = { metadata: { name }, status: { nodeInfo: { kubeletVersion } } } as never;
+  try {
+    const created = await core.createNode({ body });
+    await core.replaceNodeStatus({ name, body: { ...(created as object), status: { nodeInfo: { kubeletVersion } } } as never });
+  } catch {
+    const existing = await core.readNode({ name });
+    await core.replaceNodeStatus({ name, body: { ...existing, status: { ...existing.status, nodeInfo: { ...existing.status!.nodeInfo!, kubeletVersion } } } as never });
+  }
+}
+
+async function createPod(namespace: string, name: string, labels: Record<string, string> = {}): Promise<V1Pod> {
+  return core.createNamespacedPod({ namespace, body: { metadata: { name, labels: { app: name, ...labels } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } });
+}
+
+const names = (l: Array<{ name: string }> | undefined): string[] => (l ?? []).map((c) => c.name);
+const proxyOf = (p: V1Pod) => [...(p.spec!.initContainers ?? []), ...p.spec!.containers].find((c) => c.name === 'istio-proxy');
+
+before(async () => {
+  cluster = await startCluster();
+  core = cluster.kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
+  await core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio-sidecar-injector' }, data: { values: valuesWith('info') } } });
+  await core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio' }, data: { mesh: 'trustDomain: e2e.local\n' } } });
+  // The API server is v1.20: its kubelets would not run native sidecars, and auto mode must see that.
+  await node('node-a', 'v1.20.2');
+  meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig]);
+  const admission = cluster.kc.makeApiClient(AdmissionregistrationV1Api);
+  await admission.createMutatingWebhookConfiguration({
+    body: {
+      metadata: { name: 'istio-sidecar-injector', labels: { 'istio.io/rev': 'default' } },
+      webhooks: [
+        {
+          name: 'namespace.sidecar-injector.istio.io',
+          clientConfig: { url: `https://127.0.0.1:${meshd.webhookPort}/inject`, caBundle: Buffer.from(meshd.ca).toString('base64') },
+          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+          namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
+          objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] },
+          sideEffects: 'None',
+          failurePolicy: 'Fail',
+          admissionReviewVersions: ['v1'],
+        },
+      ],
+    },
+  });
+  await core.createNamespace({ body: { metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } } });
+  await core.createNamespace({ body: { metadata: { name: 'plain' } } });
+  // The namespace controller must create the default service account before pods can be admitted.
+  await waitFor('service accounts', async () => ((await core.listNamespacedServiceAccount({ namespace: 'shop' })).items.length > 0 ? true : undefined), 30_000);
+  await waitFor('service accounts', async () => ((await core.listNamespacedServiceAccount({ namespace: 'plain' })).items.length > 0 ? true : undefined), 30_000);
+});
+
+after(async () => {
+  await meshd?.close();
+  await cluster?.stop();
+});
+
+describe('injection through the API server', () => {
+  it('injects a pod in a namespace labelled istio-injection=enabled, with settings from the cluster', async () => {
+    const pod = await createPod('shop', 'web');
+    assert.deepEqual(names(pod.spec!.initContainers), ['istio-init']);
+    assert.deepEqual(names(pod.spec!.containers), ['app', 'istio-proxy']);
+    const proxy = proxyOf(pod)!;
+    assert.ok(proxy.args!.includes('--proxyLogLevel=info'));
+    assert.equal(proxy.env!.find((e) => e.name === 'TRUST_DOMAIN')!.value, 'e2e.local');
+    assert.equal(pod.metadata!.labels!['security.istio.io/tlsMode'], 'istio');
+    assert.ok(pod.metadata!.annotations!['sidecar.istio.io/status']);
+  });
+  it('leaves pods alone in other namespaces and when they opt out', async () => {
+    assert.deepEqual(names((await createPod('plain', 'other')).spec!.containers), ['app']);
+    assert.deepEqual(names((await createPod('shop', 'optout', { 'sidecar.istio.io/inject': 'false' })).spec!.containers), ['app']);
+  });
+  it('follows a change of the injector ConfigMap', async () => {
+    await core.replaceNamespacedConfigMap({ name: 'istio-sidecar-injector', namespace: 'istio-system', body: { metadata: { name: 'istio-sidecar-injector' }, data: { values: valuesWith('debug') } } });
+    let n = 0;
+    await waitFor('a pod injected with the new values', async () => {
+      const pod = await createPod('shop', `reload-${n++}`);
+      return proxyOf(pod)!.args!.includes('--proxyLogLevel=debug') ? true : undefined;
+    }, 20_000, () => meshd.logs());
+  });
+  it('switches to native sidecars when every node in the cluster runs kubelet 1.33 or later', async () => {
+    // A v1.20 API server refuses native sidecars, so ask meshd directly; it reads the nodes from the cluster.
+    const review = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: { uid: 'n', namespace: 'shop', operation: 'CREATE', object: { metadata: { generateName: 'native-', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
+    });
+    const proxyPlacement = async (): Promise<string> => {
+      const r = (await post(meshd, '/inject', review)).json();
+      const ops = JSON.parse(Buffer.from(r.response.patch, 'base64').toString('utf8')) as Array<{ path: string; value: Array<{ name: string; restartPolicy?: string }> }>;
+      const init = ops.find((o) => o.path === '/spec/initContainers')?.value ?? [];
+      return init.some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always') ? 'native' : 'classic';
+    };
+    assert.equal(await proxyPlacement(), 'classic');
+    await node('node-a', 'v1.33.1');
+    await waitFor('native sidecars', async () => ((await proxyPlacement()) === 'native' ? true : undefined), 20_000, () => meshd.logs());
+    await node('node-b', 'v1.28.0');
+    await waitFor('classic sidecars again', async () => ((await proxyPlacement()) === 'classic' ? true : undefined), 20_000, () => meshd.logs());
+  });
+});
