@@ -36,6 +36,7 @@ function stringList(v: unknown, what: string): string[] {
 }
 
 function stringMap(v: unknown, what: string): Record<string, string> {
+  if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new Error(`${what} must be a map`);
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(record(v))) {
     if (typeof val !== 'string') throw new Error(`${what}.${k} must be a string`);

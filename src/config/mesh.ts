@@ -165,8 +165,10 @@ const CLEANED_FIELDS = [
 ] as const;
 
 /** PROXY_CONFIG env value: the non-default ProxyConfig fields in protojson form. */
+const DEFAULT_PROXY_CONFIG = Object.freeze(defaultProxyConfig());
+
 export function proxyConfigToJSON(pc: ProxyConfig): string {
-  const defaults = defaultProxyConfig();
+  const defaults = DEFAULT_PROXY_CONFIG;
   const out: Record<string, unknown> = {};
   for (const key of PROXY_CONFIG_ORDER) {
     const v = pc[key];

@@ -84,5 +84,6 @@ export function parseYamlFast(text: string, what: string): unknown {
   } catch (e) {
     throw new YamlError(`${what}: ${(e as Error).message}`);
   }
-  return sharesNodes(v) ? parseYaml(text, what) : v;
+  // Aliases need an anchor (&name); without one in the text no node can be shared.
+  return text.includes('&') && sharesNodes(v) ? parseYaml(text, what) : v;
 }

@@ -315,8 +315,19 @@ function printable(v: unknown, fail: (m: string) => never): string {
   return formatValue(v);
 }
 
+const jsonNames = new Map<string, string>();
+
 /** Go exported field name to its JSON name: "APIVersion" -> "apiVersion", "Name" -> "name". */
 export function jsonName(goName: string): string {
+  let name = jsonNames.get(goName);
+  if (name === undefined) {
+    name = toJsonName(goName);
+    if (jsonNames.size < 4096) jsonNames.set(goName, name);
+  }
+  return name;
+}
+
+function toJsonName(goName: string): string {
   const m = /^[A-Z]+/.exec(goName);
   if (!m) return goName;
   const run = m[0];
