@@ -51,6 +51,20 @@ function selectors(v: unknown, what: string): LabelSelector[] {
   return v.map((s) => record(s) as LabelSelector);
 }
 
+/** The fields the ConfigMap's `config` and the chart's `sidecarInjectorWebhook` values share. */
+function configFrom(src: Record<string, unknown>, prefix: string, policy: unknown, templates: Record<string, string>, aliases: Record<string, string[]>): InjectorConfig {
+  const defaults = stringList(src.defaultTemplates, `${prefix}defaultTemplates`);
+  return {
+    policy: typeof policy === 'string' ? policy : 'enabled',
+    alwaysInjectSelector: selectors(src.alwaysInjectSelector, `${prefix}alwaysInjectSelector`),
+    neverInjectSelector: selectors(src.neverInjectSelector, `${prefix}neverInjectSelector`),
+    injectedAnnotations: stringMap(src.injectedAnnotations, `${prefix}injectedAnnotations`),
+    templates,
+    defaultTemplates: defaults.length > 0 ? defaults : ['sidecar'],
+    aliases,
+  };
+}
+
 /** Parses the `config` key of an istio-sidecar-injector ConfigMap. */
 export function injectorConfigFromYaml(text: string): InjectorConfig {
   const c = parseYamlObject(text, 'injector config');
@@ -61,30 +75,12 @@ export function injectorConfigFromYaml(text: string): InjectorConfig {
   }
   const aliases: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(record(c.aliases))) aliases[k] = stringList(v, `aliases.${k}`);
-  const defaults = stringList(c.defaultTemplates, 'defaultTemplates');
-  return {
-    policy: typeof c.policy === 'string' ? c.policy : 'enabled',
-    alwaysInjectSelector: selectors(c.alwaysInjectSelector, 'alwaysInjectSelector'),
-    neverInjectSelector: selectors(c.neverInjectSelector, 'neverInjectSelector'),
-    injectedAnnotations: stringMap(c.injectedAnnotations, 'injectedAnnotations'),
-    templates,
-    defaultTemplates: defaults.length > 0 ? defaults : ['sidecar'],
-    aliases,
-  };
+  return configFrom(c, '', c.policy, templates, aliases);
 }
 
 /** The config the istiod chart would render from these values, with meshd's built-in templates. */
 export function injectorConfigFromValues(values: InjectorValues): InjectorConfig {
   const sw = record(values.sidecarInjectorWebhook);
-  const proxy = record(record(values.global).proxy);
-  const defaults = stringList(sw.defaultTemplates, 'sidecarInjectorWebhook.defaultTemplates');
-  return {
-    policy: typeof proxy.autoInject === 'string' ? proxy.autoInject : 'enabled',
-    alwaysInjectSelector: selectors(sw.alwaysInjectSelector, 'sidecarInjectorWebhook.alwaysInjectSelector'),
-    neverInjectSelector: selectors(sw.neverInjectSelector, 'sidecarInjectorWebhook.neverInjectSelector'),
-    injectedAnnotations: stringMap(sw.injectedAnnotations, 'sidecarInjectorWebhook.injectedAnnotations'),
-    templates: { ...builtinTemplates(), ...stringMap(sw.templates, 'sidecarInjectorWebhook.templates') },
-    defaultTemplates: defaults.length > 0 ? defaults : ['sidecar'],
-    aliases: {},
-  };
+  const templates = { ...builtinTemplates(), ...stringMap(sw.templates, 'sidecarInjectorWebhook.templates') };
+  return configFrom(sw, 'sidecarInjectorWebhook.', record(record(values.global).proxy).autoInject, templates, {});
 }
