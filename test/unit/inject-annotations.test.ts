@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isCIDR, validateAnnotations } from '../../src/inject/annotations.js';
+import { validateAnnotations } from '../../src/inject/annotations.js';
+import { isCIDR } from '../../src/net/ip.js';
 
 describe('annotation validation', () => {
   it('accepts valid values', () => {

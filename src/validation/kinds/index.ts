@@ -1,0 +1,10 @@
+// Validators by `<group>/<Kind>`; every API version of a kind shares one.
+import type { Obj, Report } from '../core.js';
+import type { ConfigMeta } from '../validate.js';
+import { validateVirtualService } from './virtual-service.js';
+
+export type KindValidator = (spec: Obj, meta: ConfigMeta) => Report;
+
+export const VALIDATORS: Record<string, KindValidator> = {
+  'networking.istio.io/VirtualService': validateVirtualService,
+};
