@@ -11,6 +11,13 @@ const OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   uniqueKeys: false,
   strict: false,
   prettyErrors: false,
+  // The library's YAML 1.1 float pattern takes "." for a number (NaN); Go's yaml keeps it a string.
+  customTags: (tags) =>
+    tags.map((t) =>
+      typeof t === 'object' && t.tag === 'tag:yaml.org,2002:float' && t.test?.test('.')
+        ? { ...t, test: /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$/ }
+        : t,
+    ),
 };
 const TO_JS: ToJSOptions = { maxAliasCount: 100 };
 

@@ -252,3 +252,26 @@ export function validateExportTo(namespace: string, exportTo: unknown, isService
   }
   return errs.length > 0 ? joinErrors(errs) : undefined;
 }
+
+const TARGET_KINDS = ['core/Service', 'networking.istio.io/ServiceEntry', 'gateway.networking.k8s.io/Gateway', 'gateway.networking.k8s.io/GatewayClass'];
+
+/** A policy's targetRef: a named Service, ServiceEntry, Gateway or GatewayClass in the same namespace. */
+export function validateTargetRef(ref: unknown, r: Report): void {
+  if (!present(ref)) return;
+  const t = obj(ref);
+  if (str(t.name) === '') r.error('targetRef name must be set');
+  if (str(t.namespace) !== '') r.error('targetRef namespace must not be set; cross namespace referencing is not supported');
+  const group = str(t.group) || 'core';
+  if (!TARGET_KINDS.includes(`${group}/${str(t.kind)}`)) {
+    r.error(`targetRef must be to one of [core/v1/Service networking.istio.io/v1/ServiceEntry gateway.networking.k8s.io/v1/Gateway gateway.networking.k8s.io/v1/GatewayClass] but was ${str(t.group)}/${str(t.kind)}`);
+  }
+}
+
+/** selector, targetRef and targetRefs are exclusive; each is then checked. */
+export function validatePolicyTargets(spec: Obj, r: Report): void {
+  const set = [present(spec.selector), present(spec.targetRef), list(spec.targetRefs).length > 0].filter(Boolean).length;
+  if (set > 1) r.error('only one of targetRefs or workloadSelector can be set');
+  validateWorkloadSelector(spec.selector, r);
+  validateTargetRef(spec.targetRef, r);
+  for (const t of list(spec.targetRefs)) validateTargetRef(t, r);
+}
