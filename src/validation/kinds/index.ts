@@ -2,6 +2,7 @@
 import type { Obj, Report } from '../core.js';
 import type { ConfigMeta } from '../validate.js';
 import { validateDestinationRule } from './destination-rule.js';
+import { validateGateway } from './gateway.js';
 import { validateVirtualService } from './virtual-service.js';
 
 export type KindValidator = (spec: Obj, meta: ConfigMeta) => Report;
@@ -9,4 +10,5 @@ export type KindValidator = (spec: Obj, meta: ConfigMeta) => Report;
 export const VALIDATORS: Record<string, KindValidator> = {
   'networking.istio.io/VirtualService': validateVirtualService,
   'networking.istio.io/DestinationRule': validateDestinationRule,
+  'networking.istio.io/Gateway': validateGateway,
 };
