@@ -149,7 +149,8 @@ export function parseProtocol(p: string): string | undefined {
 }
 
 export function validateProtocol(p: string): string | undefined {
-  return parseProtocol(p) ? undefined : `unsupported protocol: ${p}`;
+  // An empty protocol means protocol sniffing.
+  return p === '' || parseProtocol(p) ? undefined : `unsupported protocol: ${p}`;
 }
 
 export function validatePortName(name: string): string | undefined {

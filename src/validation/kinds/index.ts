@@ -3,7 +3,9 @@ import type { Obj, Report } from '../core.js';
 import type { ConfigMeta } from '../validate.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { validateGateway } from './gateway.js';
+import { validateServiceEntry } from './service-entry.js';
 import { validateVirtualService } from './virtual-service.js';
+import { validateWorkloadEntry, validateWorkloadGroup } from './workload-entry.js';
 
 export type KindValidator = (spec: Obj, meta: ConfigMeta) => Report;
 
@@ -11,4 +13,7 @@ export const VALIDATORS: Record<string, KindValidator> = {
   'networking.istio.io/VirtualService': validateVirtualService,
   'networking.istio.io/DestinationRule': validateDestinationRule,
   'networking.istio.io/Gateway': validateGateway,
+  'networking.istio.io/ServiceEntry': validateServiceEntry,
+  'networking.istio.io/WorkloadEntry': validateWorkloadEntry,
+  'networking.istio.io/WorkloadGroup': validateWorkloadGroup,
 };
