@@ -4,6 +4,7 @@ import type { ConfigMeta } from '../validate.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { validateGateway } from './gateway.js';
 import { validateServiceEntry } from './service-entry.js';
+import { validateSidecar } from './sidecar.js';
 import { validateVirtualService } from './virtual-service.js';
 import { validateWorkloadEntry, validateWorkloadGroup } from './workload-entry.js';
 
@@ -14,6 +15,7 @@ export const VALIDATORS: Record<string, KindValidator> = {
   'networking.istio.io/DestinationRule': validateDestinationRule,
   'networking.istio.io/Gateway': validateGateway,
   'networking.istio.io/ServiceEntry': validateServiceEntry,
+  'networking.istio.io/Sidecar': validateSidecar,
   'networking.istio.io/WorkloadEntry': validateWorkloadEntry,
   'networking.istio.io/WorkloadGroup': validateWorkloadGroup,
 };
