@@ -1,6 +1,7 @@
 // Validators by `<group>/<Kind>`; every API version of a kind shares one.
 import type { Obj, Report } from '../core.js';
 import type { ConfigMeta } from '../validate.js';
+import { validateAuthorizationPolicy } from './authorization-policy.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { validateGateway } from './gateway.js';
 import { validateServiceEntry } from './service-entry.js';
@@ -18,4 +19,5 @@ export const VALIDATORS: Record<string, KindValidator> = {
   'networking.istio.io/Sidecar': validateSidecar,
   'networking.istio.io/WorkloadEntry': validateWorkloadEntry,
   'networking.istio.io/WorkloadGroup': validateWorkloadGroup,
+  'security.istio.io/AuthorizationPolicy': validateAuthorizationPolicy,
 };
