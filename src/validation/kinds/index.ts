@@ -1,6 +1,7 @@
 // Validators by `<group>/<Kind>`; every API version of a kind shares one.
 import type { Obj, Report } from '../core.js';
 import type { ConfigMeta } from '../validate.js';
+import { validatePeerAuthentication, validateRequestAuthentication } from './authentication.js';
 import { validateAuthorizationPolicy } from './authorization-policy.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { validateGateway } from './gateway.js';
@@ -20,4 +21,6 @@ export const VALIDATORS: Record<string, KindValidator> = {
   'networking.istio.io/WorkloadEntry': validateWorkloadEntry,
   'networking.istio.io/WorkloadGroup': validateWorkloadGroup,
   'security.istio.io/AuthorizationPolicy': validateAuthorizationPolicy,
+  'security.istio.io/RequestAuthentication': validateRequestAuthentication,
+  'security.istio.io/PeerAuthentication': validatePeerAuthentication,
 };
