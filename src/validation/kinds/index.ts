@@ -4,6 +4,7 @@ import type { ConfigMeta } from '../validate.js';
 import { validatePeerAuthentication, validateRequestAuthentication } from './authentication.js';
 import { validateAuthorizationPolicy } from './authorization-policy.js';
 import { validateDestinationRule } from './destination-rule.js';
+import { validateProxyConfig, validateTelemetry, validateTrafficExtension, validateWasmPlugin } from './extensions.js';
 import { validateGateway } from './gateway.js';
 import { validateServiceEntry } from './service-entry.js';
 import { validateSidecar } from './sidecar.js';
@@ -23,4 +24,8 @@ export const VALIDATORS: Record<string, KindValidator> = {
   'security.istio.io/AuthorizationPolicy': validateAuthorizationPolicy,
   'security.istio.io/RequestAuthentication': validateRequestAuthentication,
   'security.istio.io/PeerAuthentication': validatePeerAuthentication,
+  'telemetry.istio.io/Telemetry': validateTelemetry,
+  'extensions.istio.io/WasmPlugin': validateWasmPlugin,
+  'extensions.istio.io/TrafficExtension': validateTrafficExtension,
+  'networking.istio.io/ProxyConfig': validateProxyConfig,
 };
