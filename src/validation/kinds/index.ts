@@ -4,6 +4,7 @@ import type { ConfigMeta } from '../validate.js';
 import { validatePeerAuthentication, validateRequestAuthentication } from './authentication.js';
 import { validateAuthorizationPolicy } from './authorization-policy.js';
 import { validateDestinationRule } from './destination-rule.js';
+import { validateEnvoyFilter } from './envoy-filter.js';
 import { validateProxyConfig, validateTelemetry, validateTrafficExtension, validateWasmPlugin } from './extensions.js';
 import { validateGateway } from './gateway.js';
 import { validateServiceEntry } from './service-entry.js';
@@ -28,4 +29,5 @@ export const VALIDATORS: Record<string, KindValidator> = {
   'extensions.istio.io/WasmPlugin': validateWasmPlugin,
   'extensions.istio.io/TrafficExtension': validateTrafficExtension,
   'networking.istio.io/ProxyConfig': validateProxyConfig,
+  'networking.istio.io/EnvoyFilter': validateEnvoyFilter,
 };
