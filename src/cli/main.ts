@@ -1,8 +1,10 @@
-// meshd's command line: `serve` runs the control plane, `inject` injects workload YAML offline.
+// meshd's command line: `serve` runs the control plane, `inject` injects workload YAML offline,
+// `validate` checks Istio config offline.
 import { parseArgs } from 'node:util';
 import { runInject } from './inject.js';
 import { COMMON_FLAGS, commonOptions } from './options.js';
 import { runServe } from './serve.js';
+import { runValidate } from './validate.js';
 
 const USAGE = `usage:
   meshd serve [--kubeconfig FILE] [--local-dir DIR] [--values FILE] [--mesh FILE] [--injector-config FILE]
@@ -11,6 +13,7 @@ const USAGE = `usage:
               [--native-sidecars auto|true|false] [--shutdown-delay SECONDS]
   meshd inject -f FILE|- [-o FILE] [--values FILE] [--mesh FILE] [--injector-config FILE]
               [--local-dir DIR] [--revision REV] [--native-sidecars auto|true|false]
+  meshd validate -f FILE|DIR|- [-n NAMESPACE]
 `;
 
 function port(v: string | boolean | undefined, def: number, name: string): number {
@@ -55,6 +58,11 @@ async function main(argv: string[]): Promise<number> {
     const { values: f } = parseArgs({ args: rest, options: { ...COMMON_FLAGS, filename: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' } }, strict: true });
     if (!f.filename) throw new Error('inject needs -f FILE (or -f - for stdin)');
     return runInject(f.filename, f.output, commonOptions(f, process.env));
+  }
+  if (command === 'validate') {
+    const { values: f } = parseArgs({ args: rest, options: { filename: { type: 'string', short: 'f' }, namespace: { type: 'string', short: 'n' } }, strict: true });
+    if (!f.filename) throw new Error('validate needs -f FILE|DIR (or -f - for stdin)');
+    return runValidate(f.filename, f.namespace ?? 'default');
   }
   process.stderr.write(USAGE);
   return command === 'help' || command === '--help' || command === '-h' ? 0 : 2;

@@ -2,8 +2,9 @@
 // 6 MiB, an empty or oversized body is HTTP 400, a Content-Type other than exactly application/json is
 // HTTP 415, and anything that reaches the handler gets an AdmissionReview answer.
 import type { SecureContextOptions } from 'node:tls';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { reviewInjection, type SettingsProvider } from '../inject/review.js';
+import { reviewValidation } from '../validation/review.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { decodeReview, denied, encodeReview } from './admission.js';
@@ -63,7 +64,7 @@ function readBody(req: FastifyRequest): Body {
 export function buildWebhookApp(opts: WebhookAppOptions) {
   const app = Fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     https: { ...TLS_OPTIONS, ...opts.tls },
     bodyLimit: MAX_BODY_BYTES,
     requestTimeout: opts.requestTimeoutMs ?? 30_000,
@@ -78,12 +79,12 @@ export function buildWebhookApp(opts: WebhookAppOptions) {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 400 : (err.statusCode ?? 500);
     if (req.url.startsWith('/inject')) {
       opts.metrics.injectionRequests.inc();
       opts.metrics.injectionFailure.inc();
-    }
+    } else if (req.url.startsWith('/validate')) opts.metrics.validationHTTPError.inc({ status: String(status) });
     // istiod answers an unreadable or oversized body with 400, not Fastify's 413.
-    const status = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 400 : (err.statusCode ?? 500);
     if (status >= 500) opts.logger.error({ err }, 'webhook request failed');
     void reply.code(status).type('text/plain; charset=utf-8').send(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request entity too large: limit is ${MAX_BODY_BYTES} bytes` : err.message);
   });
@@ -114,7 +115,29 @@ export function buildWebhookApp(opts: WebhookAppOptions) {
       end();
     }
   };
+  const validate = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const m = opts.metrics;
+    const body = readBody(req);
+    if (!body.ok && 'status' in body) {
+      m.validationHTTPError.inc({ status: String(body.status) });
+      return reply.code(body.status).type('text/plain; charset=utf-8').send(body.message);
+    }
+    if (!body.ok) {
+      m.validationFailed.inc({ group: '', version: '', resource: '', reason: 'yaml_decode_error' });
+      return encodeReview(decodeReview(undefined), denied(body.review));
+    }
+    const { review, verdict, request } = reviewValidation(body.value);
+    if (verdict && request) {
+      const labels = { group: request.resource?.group ?? '', version: request.resource?.version ?? '', resource: request.resource?.resource ?? '' };
+      if (verdict.allowed) m.validationPassed.inc(labels);
+      else if (!request.dryRun) m.validationFailed.inc({ ...labels, reason: verdict.reason ?? 'invalid_resource' });
+      if (!verdict.allowed) req.log.info({ kind: verdict.kind, name: request.name, namespace: request.namespace, dryRun: request.dryRun === true }, verdict.message);
+    }
+    return review;
+  };
   app.post('/inject', inject);
   app.post('/inject/*', inject);
+  app.post('/validate', validate);
+  app.post('/validate/*', validate);
   return app;
 }

@@ -8,6 +8,9 @@ export interface Metrics {
   injectionFailure: Counter;
   injectionSkip: Counter;
   injectionTime: Histogram;
+  validationPassed: Counter<'group' | 'version' | 'resource'>;
+  validationFailed: Counter<'group' | 'version' | 'resource' | 'reason'>;
+  validationHTTPError: Counter<'status'>;
 }
 
 export function createMetrics(): Metrics {
@@ -26,5 +29,13 @@ export function createMetrics(): Metrics {
       buckets: [0.1, 1, 3, 5, 10, 20, 30, 60],
       registers: [registry],
     }),
+    validationPassed: new Counter({ name: 'galley_validation_passed', help: 'Resource is valid', labelNames: ['group', 'version', 'resource'], registers: [registry] }),
+    validationFailed: new Counter({
+      name: 'galley_validation_failed',
+      help: 'Resource validation failed',
+      labelNames: ['group', 'version', 'resource', 'reason'],
+      registers: [registry],
+    }),
+    validationHTTPError: new Counter({ name: 'galley_validation_http_error', help: 'Resource validation http serve errors', labelNames: ['status'], registers: [registry] }),
   };
 }

@@ -11,8 +11,8 @@ export interface Verdict {
   /** Denial text, as istiod words it. */
   message?: string;
   warnings: string[];
-  /** What the galley_validation_failed metric calls the failure. */
-  reason?: 'unknown_kind' | 'decode_error' | 'invalid_config' | 'unknown_field';
+  /** The `reason` label of istiod's galley_validation_failed metric. */
+  reason?: 'yaml_decode_error' | 'unknown_type' | 'crd_conversion_error' | 'invalid_resource';
   kind: string;
 }
 
@@ -54,7 +54,7 @@ function stringRecord(v: unknown): Record<string, string> {
 }
 
 export function validateObject(object: unknown): Verdict {
-  if (!isObj(object)) return { allowed: false, message: 'cannot decode configuration: object is not a JSON object', warnings: [], reason: 'decode_error', kind: '' };
+  if (!isObj(object)) return { allowed: false, message: 'cannot decode configuration: object is not a JSON object', warnings: [], reason: 'yaml_decode_error', kind: '' };
   const apiVersion = str(object.apiVersion);
   const kind = str(object.kind);
   const slash = apiVersion.lastIndexOf('/');
@@ -63,12 +63,12 @@ export function validateObject(object: unknown): Verdict {
   let validator: KindValidator | undefined;
   if (ISTIO_GROUPS.includes(group)) validator = VALIDATORS[`${group}/${kind}`];
   else if (group === GATEWAY_API_GROUP) validator = () => new Report();
-  if (!validator) return { allowed: false, message: `unrecognized type ${group}/${version}, Kind=${kind}`, warnings: [], reason: 'unknown_kind', kind };
+  if (!validator) return { allowed: false, message: `unrecognized type ${group}/${version}, Kind=${kind}`, warnings: [], reason: 'unknown_type', kind };
 
   const metadata = obj(object.metadata);
   const meta: ConfigMeta = { name: str(metadata.name), namespace: str(metadata.namespace), labels: stringRecord(metadata.labels), annotations: stringRecord(metadata.annotations) };
   if (object.spec !== undefined && object.spec !== null && !isObj(object.spec)) {
-    return { allowed: false, message: `error decoding configuration: spec must be an object, got ${JSON.stringify(object.spec)}`, warnings: [], reason: 'decode_error', kind };
+    return { allowed: false, message: `error decoding configuration: spec must be an object, got ${JSON.stringify(object.spec)}`, warnings: [], reason: 'crd_conversion_error', kind };
   }
   const spec = obj(object.spec);
   let report: Report;
@@ -76,11 +76,11 @@ export function validateObject(object: unknown): Verdict {
     const metaError = metadataErrors(kind, meta, spec);
     report = metaError ? new Report().error(metaError) : validator(spec, meta);
   } catch (e) {
-    if (e instanceof DecodeError) return { allowed: false, message: `error decoding configuration: ${e.message}`, warnings: [], reason: 'decode_error', kind };
+    if (e instanceof DecodeError) return { allowed: false, message: `error decoding configuration: ${e.message}`, warnings: [], reason: 'crd_conversion_error', kind };
     throw e;
   }
-  if (!report.ok) return { allowed: false, message: `configuration is invalid: ${joinErrors(report.errors)}`, warnings: [], reason: 'invalid_config', kind };
+  if (!report.ok) return { allowed: false, message: `configuration is invalid: ${joinErrors(report.errors)}`, warnings: [], reason: 'invalid_resource', kind };
   const unknown = Object.keys(object).find((k) => !TOP_LEVEL_FIELDS.has(k));
-  if (unknown) return { allowed: false, message: `unknown field "${unknown}" on ${kind} resource ${meta.namespace}/${meta.name}`, warnings: [], reason: 'unknown_field', kind };
+  if (unknown) return { allowed: false, message: `unknown field "${unknown}" on ${kind} resource ${meta.namespace}/${meta.name}`, warnings: [], reason: 'invalid_resource', kind };
   return { allowed: true, warnings: report.warnings, kind };
 }
