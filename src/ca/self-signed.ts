@@ -19,14 +19,24 @@ export interface ServingBundle {
   serving: KeyPairPem;
 }
 
-async function rsaKey(): Promise<{ publicKey: forgeNs.pki.PublicKey; privateKey: forgeNs.pki.PrivateKey; keyPem: string }> {
+interface ForgeKey {
+  publicKey: forgeNs.pki.PublicKey;
+  privateKey: forgeNs.pki.PrivateKey;
+  keyPem: string;
+}
+
+function keyFromPem(keyPem: string): ForgeKey {
+  const priv = forge.pki.privateKeyFromPem(keyPem) as forgeNs.pki.rsa.PrivateKey;
+  return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e), keyPem };
+}
+
+async function rsaKey(): Promise<ForgeKey> {
   const { privateKey } = await generateKeyPairAsync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  const priv = forge.pki.privateKeyFromPem(privateKey) as forgeNs.pki.rsa.PrivateKey;
-  return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e), keyPem: privateKey };
+  return keyFromPem(privateKey);
 }
 
 /** A random positive serial number (RFC 5280 allows up to 20 octets). */
@@ -41,18 +51,13 @@ function validity(cert: forgeNs.pki.Certificate, days: number): void {
   cert.validity.notAfter = new Date(Date.now() + days * 24 * 3600 * 1000);
 }
 
-export async function createCA(commonName: string, org = 'cluster.local', days = 3650): Promise<KeyPairPem> {
-  const key = await rsaKey();
+function issueRoot(subject: forgeNs.pki.CertificateField[], key: ForgeKey, days: number): KeyPairPem {
   const cert = forge.pki.createCertificate();
   cert.publicKey = key.publicKey;
   cert.serialNumber = serial();
   validity(cert, days);
-  const attrs = [
-    { name: 'organizationName', value: org },
-    { name: 'commonName', value: commonName },
-  ];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
@@ -60,6 +65,34 @@ export async function createCA(commonName: string, org = 'cluster.local', days =
   ]);
   cert.sign(key.privateKey as forgeNs.pki.rsa.PrivateKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: key.keyPem };
+}
+
+export async function createCA(commonName: string, org = 'cluster.local', days = 3650): Promise<KeyPairPem> {
+  const subject = [
+    { name: 'organizationName', value: org },
+    { name: 'commonName', value: commonName },
+  ];
+  return issueRoot(subject, await rsaKey(), days);
+}
+
+/**
+ * The same root again with a fresh validity period: same subject and key, so everything the old root
+ * signed still verifies against the new one (Istio's self-signed root rotation does the same).
+ */
+export function reissueCA(ca: KeyPairPem, days = 3650): KeyPairPem {
+  const old = forge.pki.certificateFromPem(ca.certPem);
+  return issueRoot(old.subject.attributes, keyFromPem(ca.keyPem), days);
+}
+
+/** The PEM certificates in a bundle, in order. */
+export function splitPem(bundle: string): string[] {
+  // Each keeps its own line ending, so that joining them gives back the bundle byte for byte.
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----(\r?\n)?/g)?.map((c) => (c.endsWith('\n') ? c : `${c}\n`)) ?? [];
+}
+
+export function certValidity(certPem: string): { notBefore: Date; notAfter: Date } {
+  const c = forge.pki.certificateFromPem(certPem);
+  return { notBefore: c.validity.notBefore, notAfter: c.validity.notAfter };
 }
 
 export interface CertificateRequest {

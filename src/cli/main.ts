@@ -2,7 +2,7 @@
 // `validate` checks Istio config offline.
 import { parseArgs } from 'node:util';
 import { runInject } from './inject.js';
-import { COMMON_FLAGS, commonOptions } from './options.js';
+import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions } from './options.js';
 import { runServe } from './serve.js';
 import { runValidate } from './validate.js';
 
@@ -11,6 +11,7 @@ const USAGE = `usage:
               [--tls-cert FILE --tls-key FILE | --ca-out FILE] [--address ADDR]
               [--webhook-port 15017] [--monitoring-port 15014] [--revision REV] [--namespace NS]
               [--native-sidecars auto|true|false] [--shutdown-delay SECONDS]
+              [--lease-duration 30s] [--renew-deadline 15s] [--retry-period 7.5s]
   meshd inject -f FILE|- [-o FILE] [--values FILE] [--mesh FILE] [--injector-config FILE]
               [--local-dir DIR] [--revision REV] [--native-sidecars auto|true|false]
   meshd validate -f FILE|DIR|- [-n NAMESPACE]
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       options: {
         ...COMMON_FLAGS,
+        ...CLUSTER_FLAGS,
         address: { type: 'string' },
         'webhook-port': { type: 'string' },
         'monitoring-port': { type: 'string' },
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       caOut: f['ca-out'],
       shutdownDelayMs: Number(f['shutdown-delay'] ?? 5) * 1000,
       kubeconfig: f.kubeconfig,
+      cluster: clusterOptions(f, process.env),
     });
     return -1; // keeps running
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { selfSignedBundle } from '../ca/self-signed.js';
+import { startControlPlane, type ServingCertificate } from '../controllers/control-plane.js';
 import { SettingsSource } from '../inject/settings-source.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { watchCluster } from '../kube/cluster-source.js';
@@ -15,7 +16,7 @@ import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js'
 import { buildWebhookApp, TLS_OPTIONS } from '../server/webhook-app.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
-import type { CommonOptions } from './options.js';
+import type { CommonOptions, ServeClusterOptions } from './options.js';
 
 export interface ServeOptions extends CommonOptions {
   kubeconfig?: string;
@@ -27,15 +28,18 @@ export interface ServeOptions extends CommonOptions {
   /** Where to write the CA that signed a self-generated serving certificate (for caBundle). */
   caOut?: string;
   shutdownDelayMs: number;
+  cluster: ServeClusterOptions;
 }
 
-async function servingTls(opts: ServeOptions): Promise<{ key: string; cert: string; caFile?: string }> {
-  if (opts.tlsCert && opts.tlsKey) return { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') };
-  if (opts.tlsCert || opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
-  const bundle = await selfSignedBundle(opts.namespace, opts.revision);
+function writeCa(opts: ServeOptions, pem: string): string {
   const caFile = opts.caOut ?? join(mkdtempSync(join(tmpdir(), 'meshd-')), 'ca.pem');
-  writeFileSync(caFile, bundle.ca.certPem);
-  return { cert: bundle.serving.certPem + bundle.ca.certPem, key: bundle.serving.keyPem, caFile };
+  writeFileSync(caFile, pem);
+  return caFile;
+}
+
+async function selfSignedTls(opts: ServeOptions): Promise<ServingCertificate> {
+  const bundle = await selfSignedBundle(opts.namespace, opts.revision);
+  return { cert: bundle.serving.certPem + bundle.ca.certPem, key: bundle.serving.keyPem, roots: bundle.ca.certPem };
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
@@ -43,15 +47,26 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const metrics = createMetrics();
   const readiness: Readiness = { ready: false };
   const store = new ObjectStore();
-  const stops: Array<() => void> = [];
+  const stops: Array<() => void | Promise<void>> = [];
   if (opts.localDir) {
     stops.push(await watchDirectory(opts.localDir, store, (file, err) => logger.warn({ file, err: err.message }, 'cannot read local object file')));
   }
   const kc = loadKubeConfig(opts.kubeconfig);
+  if (opts.tlsCert || opts.tlsKey) {
+    if (!opts.tlsCert || !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+  }
+  let onServingChange = (_: ServingCertificate): void => undefined;
+  let serving: ServingCertificate | undefined;
   if (kc) {
     logger.info({ server: kc.getCurrentCluster()?.server }, 'watching the cluster');
     const stopCluster = await watchCluster(kc, opts.namespace, store, logger);
-    stops.push(() => void stopCluster());
+    stops.push(stopCluster);
+    if (!opts.tlsCert) {
+      // meshd is its own CA: it signs its serving certificate and keeps the webhooks trusting it.
+      const controlPlane = await startControlPlane(kc, { ...opts.cluster, namespace: opts.namespace, revision: opts.revision }, logger, (s) => onServingChange(s));
+      stops.push(() => controlPlane.stop());
+      serving = controlPlane.serving;
+    }
   } else if (!opts.localDir) {
     logger.info('no kubeconfig and no --local-dir: serving with settings from files and defaults only');
   }
@@ -70,8 +85,19 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     }
   }
 
-  const tls = await servingTls(opts);
-  if (tls.caFile) logger.info({ caFile: tls.caFile }, 'serving with a self-signed certificate; its CA is written to caFile');
+  if (!opts.tlsCert) {
+    serving ??= await selfSignedTls(opts);
+    const caFile = writeCa(opts, serving.roots);
+    logger.info({ caFile }, 'serving with a certificate meshd signed; the roots that verify it are written to caFile');
+    onServingChange = (next) => {
+      writeCa(opts, next.roots);
+      webhook.server.setSecureContext({ ...TLS_OPTIONS, cert: next.cert, key: next.key });
+      logger.info('serving certificate re-issued');
+    };
+  }
+  const tls = opts.tlsCert && opts.tlsKey
+    ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
+    : { cert: serving!.cert, key: serving!.key };
   const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls });
   if (opts.tlsCert && opts.tlsKey) {
     // Certificates mounted from a Secret rotate in place: pick them up without a restart.
@@ -102,6 +128,6 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
     await webhook.close();
     await monitoring.close();
-    for (const stop of stops) stop();
+    await Promise.allSettled(stops.map((stop) => stop()));
   });
 }

@@ -1,7 +1,7 @@
 // A list/watch cache that keeps going. client-node's informer stops on any watch error other than
 // "410 Gone"; this one restarts it with exponential backoff, and re-lists periodically so that a
 // missed event cannot leave the cache wrong for long.
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 
 export interface InformerHandlers<T> {
   upsert(obj: T): void;
@@ -9,6 +9,11 @@ export interface InformerHandlers<T> {
   /** Called after each successful (re)list, with every object the API server has. */
   synced?(objects: T[]): void;
   error(err: unknown, retryInMs: number): void;
+}
+
+export interface WatchSelectors {
+  labelSelector?: string;
+  fieldSelector?: string;
 }
 
 export interface ResilientInformer {
@@ -26,6 +31,7 @@ export function watchResource<T extends KubernetesObject>(
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
   handlers: InformerHandlers<T>,
+  selectors: WatchSelectors = {},
 ): ResilientInformer {
   let stopped = false;
   let backoff = MIN_BACKOFF_MS;
@@ -41,7 +47,7 @@ export function watchResource<T extends KubernetesObject>(
     markReady();
     return result;
   };
-  const informer = makeInformer<T>(kc, path, listAndReport);
+  const informer = new ListWatch<T>(path, new Watch(kc), listAndReport, false, selectors.labelSelector, selectors.fieldSelector);
   informer.on('add', (o) => handlers.upsert(o));
   informer.on('update', (o) => handlers.upsert(o));
   informer.on('delete', (o) => handlers.remove(o));
