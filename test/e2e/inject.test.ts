@@ -1,8 +1,10 @@
 // Injection through a real kube-apiserver: meshd reads its settings and the nodes from the cluster, the
-// API server calls the webhook by URL, and pods come back injected (or not) as Istio's would.
+// API server calls the webhook by URL, and pods come back injected (or not) as Istio's would. This cluster
+// has an operator's plug-in CA (`cacerts`, with a CRL), which meshd must use instead of its own.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { createCA, type KeyPairPem } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { post } from '../helpers/servers.js';
 import { startCluster, type Cluster } from './cluster.js';
@@ -10,6 +12,8 @@ import { startCluster, type Cluster } from './cluster.js';
 let cluster: Cluster;
 let meshd: MeshdProcess;
 let core: CoreV1Api;
+let pluginCa: KeyPairPem;
+const CRL = '-----BEGIN X509 CRL-----\nnot checked by meshd\n-----END X509 CRL-----\n';
 
 const valuesWith = (logLevel: string): string => JSON.stringify({ global: { hub: 'docker.io/istio', tag: '1.28.0', proxy: { logLevel } } });
 
@@ -39,6 +43,12 @@ before(async () => {
   await core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio' }, data: { mesh: 'trustDomain: e2e.local\n' } } });
   // The API server is v1.20: its kubelets would not run native sidecars, and auto mode must see that.
   await node('node-a', 'v1.20.2');
+  pluginCa = await createCA('operator root', 'example.com');
+  const b64 = (t: string): string => Buffer.from(t).toString('base64');
+  await core.createNamespacedSecret({
+    namespace: 'istio-system',
+    body: { metadata: { name: 'cacerts' }, data: { 'ca-cert.pem': b64(pluginCa.certPem), 'ca-key.pem': b64(pluginCa.keyPem), 'root-cert.pem': b64(pluginCa.certPem), 'cert-chain.pem': b64(pluginCa.certPem), 'ca-crl.pem': b64(CRL) } },
+  });
   meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig]);
   const admission = cluster.kc.makeApiClient(AdmissionregistrationV1Api);
   await admission.createMutatingWebhookConfiguration({
@@ -68,6 +78,16 @@ before(async () => {
 after(async () => {
   await meshd?.close();
   await cluster?.stop();
+});
+
+describe('plug-in CA', () => {
+  it('serves a certificate from the cacerts Secret and distributes its root and CRL', async () => {
+    // The webhook registered with the operator's root (not one meshd made) is what admits the pods below.
+    assert.equal(meshd.ca, pluginCa.certPem);
+    await waitFor('istio-ca-root-cert with the operator root', async () => ((await core.readNamespacedConfigMap({ namespace: 'shop', name: 'istio-ca-root-cert' }).catch(() => undefined))?.data?.['root-cert.pem'] === pluginCa.certPem ? true : undefined), 20_000, () => meshd.logs());
+    await waitFor('istio-ca-crl', async () => ((await core.readNamespacedConfigMap({ namespace: 'shop', name: 'istio-ca-crl' }).catch(() => undefined))?.data?.['ca-crl.pem'] === CRL ? true : undefined), 20_000, () => meshd.logs());
+    await assert.rejects(core.readNamespacedSecret({ namespace: 'istio-system', name: 'istio-ca-secret' }), (e: { code?: number }) => e.code === 404);
+  });
 });
 
 describe('injection through the API server', () => {
