@@ -75,7 +75,8 @@ export function injectorConfigFromYaml(text: string): InjectorConfig {
   }
   const aliases: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(record(c.aliases))) aliases[k] = stringList(v, `aliases.${k}`);
-  return configFrom(c, '', c.policy, templates, aliases);
+  // Templates the config does not carry come from meshd's built-ins, so a chart need not ship them.
+  return configFrom(c, '', c.policy, { ...builtinTemplates(), ...templates }, aliases);
 }
 
 /** The config the istiod chart would render from these values, with meshd's built-in templates. */

@@ -3,7 +3,6 @@
 // keeps istio-ca-root-cert in every namespace, hands the namespace controller over when its leader dies,
 // rotates a root near expiry, and loses nothing across a restart.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +12,7 @@ import { createCA, splitPem } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { post } from '../helpers/servers.js';
 import { freePort, startCluster, type Cluster } from './cluster.js';
-import { installIstioCrds } from './istio-crds.js';
+import { installIstioCrds, kubectl as kubectlIn } from './kube-tools.js';
 
 let cluster: Cluster;
 let core: CoreV1Api;
@@ -61,12 +60,7 @@ async function leaseHolder(): Promise<string> {
   return lease?.spec?.holderIdentity ?? '';
 }
 
-function kubectl(...args: string[]): { status: number | null; out: string } {
-  const bin = process.env.MESHD_KUBE_TOOLS;
-  if (!bin) throw new Error('MESHD_KUBE_TOOLS is not set: run the e2e suite with `npm run test:e2e`');
-  const r = spawnSync(join(bin, 'kubectl'), ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8' });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
+const kubectl = (...args: string[]) => kubectlIn(cluster.kubeconfig, ...args);
 
 async function labelledNamespace(name: string): Promise<void> {
   await core.createNamespace({ body: { metadata: { name, labels: { 'istio-injection': 'enabled' } } } });
@@ -85,7 +79,7 @@ before(async () => {
   await core.createNamespace({ body: { metadata: { name: NS } } });
   // A v1.20 node: injection must produce classic sidecars this API server accepts.
   await core.createNode({ body: { metadata: { name: 'node-a' } } }).then((n) => core.replaceNodeStatus({ name: 'node-a', body: { ...n, status: { nodeInfo: { kubeletVersion: 'v1.20.2' } } } as never }));
-  await installIstioCrds(cluster.kc);
+  installIstioCrds(cluster.kubeconfig);
   webhookPort = await freePort();
   await startReplica('meshd-a', webhookPort);
   // Registered as the chart does: by URL (never by service here), no caBundle, validation on Ignore.

@@ -32,7 +32,10 @@ describe('injector config in Istio format', () => {
     assert.deepEqual(c.alwaysInjectSelector, [{ matchLabels: { a: 'b' } }]);
     assert.deepEqual(c.injectedAnnotations, { 'x/y': 'z' });
     assert.deepEqual(c.aliases, { both: ['sidecar', 'extra'] });
-    assert.deepEqual(Object.keys(c.templates).sort(), ['extra', 'sidecar']);
+    // The config's templates win; the built-ins fill in the names it lacks.
+    assert.deepEqual(Object.keys(c.templates).sort(), ['extra', 'gateway', 'grpc-agent', 'grpc-simple', 'sidecar']);
+    assert.equal(c.templates.sidecar, 'spec: {}\n');
+    assert.match(injectorConfigFromYaml('policy: enabled').templates.sidecar!, /istio-proxy/);
   });
   it('rejects malformed config', () => {
     assert.throws(() => injectorConfigFromYaml('templates: [a]'), /templates must be a map|templates\.0 must be a string/);

