@@ -30,6 +30,25 @@ after(async () => {
   await cluster?.stop();
 });
 
+/** A kubeconfig that authenticates as a ServiceAccount, with the token the controller manager issued it. */
+async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+  const token = await waitFor(`a token for ${namespace}/${name}`, async () => {
+    const secrets = await core.listNamespacedSecret({ namespace });
+    const s = secrets.items.find((x) => x.type === 'kubernetes.io/service-account-token' && x.metadata?.annotations?.['kubernetes.io/service-account.name'] === name);
+    return s?.data?.token ? Buffer.from(s.data.token, 'base64').toString('utf8') : undefined;
+  }, 30_000);
+  const file = join(home, `${name}.kubeconfig`);
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority-data': Buffer.from(cluster.ca.certPem).toString('base64') } }],
+    users: [{ name, user: { token } }],
+    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: name, namespace } }],
+    'current-context': 'e2e',
+  }));
+  return file;
+}
+
 describe('Helm chart on the API server', () => {
   it('renders v1.20 APIs from the cluster capabilities and passes a server-side dry run', () => {
     const t = helm(cluster.kubeconfig, home, 'template', 'meshd', CHART, '-n', 'default', '--dry-run=server', '--set', 'revision=canary', '--set', 'pilot.autoscaleMin=2');
@@ -50,8 +69,9 @@ describe('Helm chart on the API server', () => {
       '--set', `istiodRemote.injectionURL=https://127.0.0.1:${port}/inject`, '--set', `base.validationURL=https://127.0.0.1:${port}/validate`,
       '--set', 'global.proxy.logLevel=debug');
     assert.equal(install.status, 0, install.out);
-    // The chart's Deployment cannot run here (no kubelet): meshd runs beside it, on the URL the chart registered.
-    meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--webhook-port', String(port)]);
+    // The chart's Deployment cannot run here (no kubelet): meshd runs beside it, on the URL the chart registered,
+    // with the chart's ServiceAccount token, so the chart's RBAC must be enough for everything meshd does.
+    meshd = await startMeshd(['--kubeconfig', await serviceAccountKubeconfig('istio-system', 'istiod'), '--webhook-port', String(port)]);
     const admission = cluster.kc.makeApiClient(AdmissionregistrationV1Api);
     await waitFor('the chart webhooks patched and validation on Fail', async () => {
       const m = await admission.readMutatingWebhookConfiguration({ name: 'istio-sidecar-injector' });
@@ -76,5 +96,8 @@ describe('Helm chart on the API server', () => {
     const refused = kubectl(cluster.kubeconfig, 'apply', '-f', bad);
     assert.notEqual(refused.status, 0, refused.out);
     assert.match(refused.out, /denied the request/);
+    // And the namespace controller, with the same rights.
+    await waitFor('istio-ca-root-cert in the sample namespace', async () => ((await core.readNamespacedConfigMap({ namespace: 'demo', name: 'istio-ca-root-cert' }).catch(() => undefined)) ? true : undefined), 20_000, () => meshd!.logs());
+    assert.doesNotMatch(meshd!.logs(), /forbidden/i);
   });
 });
