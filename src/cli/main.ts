@@ -2,7 +2,7 @@
 // `validate` checks Istio config offline.
 import { parseArgs } from 'node:util';
 import { runInject } from './inject.js';
-import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions } from './options.js';
+import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs } from './options.js';
 import { runServe } from './serve.js';
 import { runValidate } from './validate.js';
 
@@ -10,7 +10,7 @@ const USAGE = `usage:
   meshd serve [--kubeconfig FILE] [--local-dir DIR] [--values FILE] [--mesh FILE] [--injector-config FILE]
               [--tls-cert FILE --tls-key FILE | --ca-out FILE] [--address ADDR]
               [--webhook-port 15017] [--monitoring-port 15014] [--revision REV] [--namespace NS]
-              [--native-sidecars auto|true|false] [--shutdown-delay SECONDS]
+              [--native-sidecars auto|true|false] [--shutdown-delay SECONDS] [--request-timeout 30s]
               [--lease-duration 30s] [--renew-deadline 15s] [--retry-period 7.5s]
   meshd inject -f FILE|- [-o FILE] [--values FILE] [--mesh FILE] [--injector-config FILE]
               [--local-dir DIR] [--revision REV] [--native-sidecars auto|true|false]
@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
         'tls-key': { type: 'string' },
         'ca-out': { type: 'string' },
         'shutdown-delay': { type: 'string' },
+        'request-timeout': { type: 'string' },
         kubeconfig: { type: 'string' },
       },
       strict: true,
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       tlsKey: f['tls-key'],
       caOut: f['ca-out'],
       shutdownDelayMs: Number(f['shutdown-delay'] ?? 5) * 1000,
+      requestTimeoutMs: durationMs(f['request-timeout'], 30_000, '--request-timeout'),
       kubeconfig: f.kubeconfig,
       cluster: clusterOptions(f, process.env),
     });

@@ -56,7 +56,7 @@ export const CLUSTER_FLAGS = {
   'retry-period': { type: 'string' },
 } as const;
 
-function durationMs(value: string | undefined, def: number, name: string): number {
+export function durationMs(value: string | undefined, def: number, name: string): number {
   if (value === undefined || value === '') return def;
   try {
     const ms = parseGoDuration(value) / 1e6;

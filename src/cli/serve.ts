@@ -28,6 +28,8 @@ export interface ServeOptions extends CommonOptions {
   /** Where to write the CA that signed a self-generated serving certificate (for caBundle). */
   caOut?: string;
   shutdownDelayMs: number;
+  /** How long a client may take to send a whole request (slow clients are cut off after it). */
+  requestTimeoutMs: number;
   cluster: ServeClusterOptions;
 }
 
@@ -98,7 +100,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey
     ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
     : { cert: serving!.cert, key: serving!.key };
-  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls });
+  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls, requestTimeoutMs: opts.requestTimeoutMs });
   if (opts.tlsCert && opts.tlsKey) {
     // Certificates mounted from a Secret rotate in place: pick them up without a restart.
     const reloadTls = (): void => {

@@ -11,6 +11,8 @@ const OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   uniqueKeys: false,
   strict: false,
   prettyErrors: false,
+  // User text (annotations) must not make the library print process warnings on every request.
+  logLevel: 'error',
   // The library's YAML 1.1 float pattern takes "." for a number (NaN); Go's yaml keeps it a string.
   customTags: (tags) =>
     tags.map((t) =>

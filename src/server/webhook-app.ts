@@ -62,13 +62,16 @@ function readBody(req: FastifyRequest): Body {
 }
 
 export function buildWebhookApp(opts: WebhookAppOptions) {
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     loggerInstance: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
-    https: { ...TLS_OPTIONS, ...opts.tls },
+    // Node applies requestTimeout to slow bodies only when given to the server's constructor (Fastify sets
+    // it afterwards), and checks it every connectionsCheckingInterval (30 s by default): give both here.
+    https: { ...TLS_OPTIONS, ...opts.tls, requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) } as never,
     bodyLimit: MAX_BODY_BYTES,
-    requestTimeout: opts.requestTimeoutMs ?? 30_000,
-    connectionTimeout: opts.requestTimeoutMs ?? 30_000,
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs,
     keepAliveTimeout: 65_000,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
