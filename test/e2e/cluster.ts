@@ -18,6 +18,8 @@ export interface Cluster {
   ca: KeyPairPem;
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
+  /** Stops etcd (the API server stays up, failing) and starts it again on the same data. */
+  restartEtcd(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,7 @@ export async function startCluster(): Promise<Cluster> {
     }),
   );
 
-  const etcd = run('etcd', 'etcd', [
+  const etcdArgs = [
     '--data-dir', join(dir, 'etcd'),
     '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
     '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`,
@@ -96,7 +98,8 @@ export async function startCluster(): Promise<Cluster> {
     '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
     '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
     '--log-level', 'warn',
-  ], logs);
+  ];
+  let etcd = run('etcd', 'etcd', etcdArgs, logs);
   const apiArgs = [
     '--etcd-servers', `http://127.0.0.1:${etcdPort}`,
     '--bind-address', '127.0.0.1',
@@ -157,6 +160,12 @@ export async function startCluster(): Promise<Cluster> {
     ca,
     stopApiServer: async () => stopProcess(apiserver),
     startApiServer,
+    restartEtcd: async (downMs: number) => {
+      await stopProcess(etcd);
+      await sleep(downMs);
+      etcd = run('etcd', 'etcd', etcdArgs, logs);
+      await waitReady();
+    },
     stop: async () => {
       await stopProcess(controllers);
       await stopProcess(apiserver);
