@@ -48,10 +48,12 @@ function toPod(p: { annotations: Record<string, unknown>; labels: Record<string,
 }
 
 describe('fuzzing', () => {
-  it('the injector answers every pod with a patch, a skip or an InjectionError, and the patch keeps what it does not model', TIMEOUT, () => {
+  it('the injector answers every pod with a patch, a skip or an InjectionError, and the patch keeps what it does not model', TIMEOUT, (t) => {
     const settings = testSettings({ native: false });
+    let runs = 0;
     fc.assert(
       fc.property(pod, (p) => {
+        runs++;
         const input = toPod(p);
         const before = structuredClone(input);
         let result;
@@ -74,16 +76,19 @@ describe('fuzzing', () => {
       }),
       budget,
     );
+    t.diagnostic(`${runs} pods`);
   });
 
-  it('the template engine parses or reports a syntax error, and executes or reports an exec error', TIMEOUT, () => {
+  it('the template engine parses or reports a syntax error, and executes or reports an exec error', TIMEOUT, (t) => {
+    let runs = 0;
     const pieces = fc.constantFrom('{{', '}}', '{{-', '-}}', ' .Values.a ', '.x', '$v := 1', 'if', 'else', 'end', 'range', 'with', 'define "t"', 'template "t" .', 'block "b" .', '|', 'toJson', 'index . "a"', 'printf "%d"', '(', ')', '"s"', '`r`', '1', 'nil', 'default 1', 'len', 'and', 'or', 'not', 'eq 1 2', '/*', '*/', ' ', '\n', 'text');
     const text = fc.oneof(fc.string(), fc.array(pieces, { maxLength: 25 }).map((a) => a.join('')));
     fc.assert(
-      fc.property(text, fc.jsonValue({ maxDepth: 3 }), (t, data) => {
+      fc.property(text, fc.jsonValue({ maxDepth: 3 }), (source, data) => {
+        runs++;
         let tpl: GoTemplate;
         try {
-          tpl = GoTemplate.parse('fuzz', t);
+          tpl = GoTemplate.parse('fuzz', source);
         } catch (e) {
           if (e instanceof TemplateSyntaxError) return;
           throw e;
@@ -97,9 +102,11 @@ describe('fuzzing', () => {
       }),
       budget,
     );
+    t.diagnostic(`${runs} templates`);
   });
 
-  it('the validators give a verdict for any spec of any Istio kind', TIMEOUT, () => {
+  it('the validators give a verdict for any spec of any Istio kind', TIMEOUT, (t) => {
+    let runs = 0;
     const kinds = Object.keys(VALIDATORS);
     const fieldNames = fc.constantFrom('hosts', 'http', 'tcp', 'tls', 'route', 'match', 'destination', 'host', 'subset', 'weight', 'port', 'number', 'servers', 'selector', 'rules', 'from', 'to', 'when', 'action', 'trafficPolicy', 'subsets', 'labels', 'mtls', 'mode', 'portLevelMtls', 'configPatches', 'workloadSelector', 'egress', 'ingress', 'timeout', 'retries', 'fault', 'tracing', 'metrics', 'url', 'phase', 'exportTo', 'endpoints', 'address', 'ports', 'name', 'protocol');
     const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
@@ -107,6 +114,7 @@ describe('fuzzing', () => {
     })).v;
     fc.assert(
       fc.property(fc.constantFrom(...kinds), fc.constantFrom('v1', 'v1beta1', 'v1alpha3', 'v1alpha1'), fc.dictionary(fieldNames, value, { maxKeys: 5 }), (key, version, spec) => {
+        runs++;
         const [group, kind] = key.split('/') as [string, string];
         const object = JSON.parse(JSON.stringify({ apiVersion: `${group}/${version}`, kind, metadata: { name: 'fuzz', namespace: 'default' }, spec }));
         const verdict = validateObject(object);
@@ -115,5 +123,6 @@ describe('fuzzing', () => {
       }),
       budget,
     );
+    t.diagnostic(`${runs} objects`);
   });
 });
