@@ -1,7 +1,8 @@
 // Abuse against a running `meshd serve` on 127.0.0.1: YAML bombs and template or field injection through
 // annotations, huge label maps, a 100-container pod, slow-drip clients, 1,000 concurrent connections. Each
 // gets a clear error or a correct answer, the process stays up, and its heap comes back near its baseline.
-// (Malformed, truncated, oversized, deeply nested and mistyped bodies are covered in test/integration.)
+// (test/integration checks the exact answers to malformed bodies on the in-process app; here the same inputs
+// hit the real process, interleaved with good reviews.)
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:https';
 import { connect } from 'node:tls';
@@ -45,6 +46,29 @@ describe('abuse against a running meshd', () => {
   it('records a baseline', async () => {
     for (let i = 0; i < 50; i++) assert.equal((await inject(pod())).allowed, true);
     baseline = await heapUsed();
+  });
+
+  it('answers transport-level bad input with a clear error and keeps serving', async () => {
+    const good = JSON.stringify(pod());
+    const cases: Array<[string, string | Buffer, string | null, number, RegExp]> = [
+      ['malformed JSON', '{bad', 'application/json', 200, /"allowed":false/],
+      ['truncated JSON', good.slice(0, good.length / 2), 'application/json', 200, /"allowed":false/],
+      ['wrong Content-Type', good, 'text/plain', 415, /invalid Content-Type/],
+      ['missing Content-Type', good, null, 415, /invalid Content-Type/],
+      ['empty body', '', 'application/json', 400, /no body found/],
+      ['6 MiB + 1', Buffer.alloc(6 * 1024 * 1024 + 1, 0x20), 'application/json', 400, /too large/],
+      ['10,000-deep nesting', `{"request":{"uid":"d","object":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`, 'application/json', 200, /nests deeper/],
+      ['invalid UTF-8', Buffer.concat([Buffer.from(good.slice(0, -3)), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('}}}')]), 'application/json', 200, /"allowed"/],
+      ['__proto__ keys', good.replace('"labels":{', '"labels":{"__proto__":"x","constructor":"y",'), 'application/json', 200, /"allowed":true/],
+    ];
+    for (const [name, body, type, status, answer] of cases) {
+      for (const path of ['/inject', '/validate']) {
+        const r = await post(meshd, path, body, type);
+        assert.equal(r.status, status, `${name} ${path}: ${r.body.slice(0, 200)}`);
+        if (path === '/inject') assert.match(r.body, answer, name);
+      }
+      assert.equal((await inject(pod())).allowed, true, `still serving after ${name}`);
+    }
   });
 
   it('refuses YAML alias bombs in proxy.istio.io/config and sidecar.istio.io/userVolume, quickly', async () => {
