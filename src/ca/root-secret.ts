@@ -6,6 +6,7 @@ import { errorMessage, isConflict, isNotFound } from '../kube/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import {
   caRootFromSecret,
+  createSelfSignedRoot,
   PLUGIN_SECRET,
   rotateSelfSigned,
   SELF_SIGNED_SECRET,
@@ -14,9 +15,6 @@ import {
   type CaRoot,
   type RootPolicy,
 } from './root.js';
-import { createCA } from './self-signed.js';
-
-const DAY_MS = 24 * 3600_000;
 
 async function readSecret(core: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
   try {
@@ -62,7 +60,7 @@ export class RootSecretStore {
   }
 
   private async create(): Promise<CaRoot> {
-    const root = await createCA('meshd root CA', this.trustDomain, this.policy.ttlMs / DAY_MS);
+    const root = await createSelfSignedRoot(this.policy, this.trustDomain);
     const written = await this.core.createNamespacedSecret({
       namespace: this.namespace,
       body: { metadata: { name: SELF_SIGNED_SECRET }, type: SELF_SIGNED_SECRET_TYPE, data: selfSignedSecretData(root, []) },

@@ -1,6 +1,6 @@
 // The mesh's CA root as Istio keeps it in Secrets, and the decisions about it that need no I/O: reading
 // a Secret's data, when a self-signed root is due for rotation, and what the rotated Secret holds.
-import { certValidity, reissueCA, splitPem, type KeyPairPem } from './self-signed.js';
+import { certValidity, createCA, reissueCA, splitPem, type KeyPairPem } from './self-signed.js';
 
 /** The plug-in CA an operator provides (Istio's "cacerts"). */
 export const PLUGIN_SECRET = 'cacerts';
@@ -88,6 +88,11 @@ export function selfSignedSecretData(root: KeyPairPem, previousRoots: string[]):
     [KEYS.certChain]: '',
     [KEYS.root]: b64(roots.join('')),
   };
+}
+
+/** A new self-signed root with the policy's lifetime, its organisation the trust domain. */
+export function createSelfSignedRoot(policy: RootPolicy, trustDomain: string): Promise<KeyPairPem> {
+  return createCA('meshd root CA', trustDomain, policy.ttlMs / DAY_MS);
 }
 
 /** The rotated Secret data for a self-signed root that is due, else undefined. */

@@ -138,8 +138,24 @@ export function servingDnsNames(namespace: string, revision: string): string[] {
   return [`${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`, `meshd.${namespace}.svc`, 'localhost'];
 }
 
+const LOOPBACK_IPS = ['127.0.0.1', '::1'];
+
 export async function selfSignedBundle(namespace: string, revision: string): Promise<ServingBundle> {
   const ca = await createCA('meshd self-signed CA');
-  const serving = await createServingCert(ca, servingDnsNames(namespace, revision), ['127.0.0.1', '::1']);
+  const serving = await createServingCert(ca, servingDnsNames(namespace, revision), LOOPBACK_IPS);
   return { ca, serving };
+}
+
+/** What meshd's webhooks serve: a leaf with the chain above it, and the roots that verify it (for caBundle). */
+export interface ServingCertificate {
+  cert: string;
+  key: string;
+  roots: string;
+}
+
+/** meshd's webhook certificate from `signer`, for its service names, loopback and (in a pod) the pod IP. */
+export async function issueServingCertificate(signer: KeyPairPem, chainPem: string, rootsPem: string, namespace: string, revision: string): Promise<ServingCertificate> {
+  const ips = [...LOOPBACK_IPS, ...(process.env.POD_IP ? [process.env.POD_IP] : [])];
+  const leaf = await createServingCert(signer, servingDnsNames(namespace, revision), ips);
+  return { cert: leaf.certPem + chainPem, key: leaf.keyPem, roots: rootsPem };
 }

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
-import { selfSignedBundle } from '../ca/self-signed.js';
-import { startControlPlane, type ServingCertificate } from '../controllers/control-plane.js';
+import { createCA, issueServingCertificate, type ServingCertificate } from '../ca/self-signed.js';
+import { startControlPlane } from '../controllers/control-plane.js';
 import { SettingsSource } from '../inject/settings-source.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { watchCluster } from '../kube/cluster-source.js';
@@ -40,8 +40,8 @@ function writeCa(opts: ServeOptions, pem: string): string {
 }
 
 async function selfSignedTls(opts: ServeOptions): Promise<ServingCertificate> {
-  const bundle = await selfSignedBundle(opts.namespace, opts.revision);
-  return { cert: bundle.serving.certPem + bundle.ca.certPem, key: bundle.serving.keyPem, roots: bundle.ca.certPem };
+  const ca = await createCA('meshd self-signed CA');
+  return issueServingCertificate(ca, ca.certPem, ca.certPem, opts.namespace, opts.revision);
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
@@ -54,9 +54,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     stops.push(await watchDirectory(opts.localDir, store, (file, err) => logger.warn({ file, err: err.message }, 'cannot read local object file')));
   }
   const kc = loadKubeConfig(opts.kubeconfig);
-  if (opts.tlsCert || opts.tlsKey) {
-    if (!opts.tlsCert || !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
-  }
+  if (!opts.tlsCert !== !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
   let onServingChange = (_: ServingCertificate): void => undefined;
   let serving: ServingCertificate | undefined;
   if (kc) {

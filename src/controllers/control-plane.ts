@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { RootSecretStore } from '../ca/root-secret.js';
 import type { CaRoot, RootPolicy } from '../ca/root.js';
-import { createServingCert, servingDnsNames } from '../ca/self-signed.js';
+import { issueServingCertificate, type ServingCertificate } from '../ca/self-signed.js';
 import { errorMessage } from '../kube/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CRL_CONFIGMAP, ROOT_CERT_CONFIGMAP } from './configmap-plan.js';
@@ -24,13 +24,6 @@ export interface ControlPlaneOptions {
   identity?: string;
 }
 
-export interface ServingCertificate {
-  cert: string;
-  key: string;
-  /** The roots clients should trust (what goes into caBundle and istio-ca-root-cert). */
-  roots: string;
-}
-
 export interface ControlPlane {
   serving: ServingCertificate;
   stop(): Promise<void>;
@@ -42,10 +35,8 @@ function distributed(root: CaRoot): ManagedValue[] {
   return [{ ...ROOT_CERT_CONFIGMAP, value: root.rootsPem }, ...(root.crlPem ? [{ ...CRL_CONFIGMAP, value: root.crlPem }] : [])];
 }
 
-async function servingFor(root: CaRoot, opts: ControlPlaneOptions): Promise<ServingCertificate> {
-  const ips = ['127.0.0.1', '::1', ...(process.env.POD_IP ? [process.env.POD_IP] : [])];
-  const leaf = await createServingCert(root.signer, servingDnsNames(opts.namespace, opts.revision), ips);
-  return { cert: leaf.certPem + root.chainPem, key: leaf.keyPem, roots: root.rootsPem };
+function servingFor(root: CaRoot, opts: ControlPlaneOptions): Promise<ServingCertificate> {
+  return issueServingCertificate(root.signer, root.chainPem, root.rootsPem, opts.namespace, opts.revision);
 }
 
 export async function startControlPlane(

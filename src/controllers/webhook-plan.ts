@@ -2,6 +2,7 @@
 // webhooks, and for validation a failurePolicy of Fail once validation is known to answer. Only fields
 // meshd owns change; a configuration already right yields no update.
 import type { V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import { errorMessage } from '../kube/errors.js';
 
 /** The injection webhooks meshd serves are the ones whose names end like this (istiod's default). */
 export const INJECTION_WEBHOOK_SUFFIX = 'sidecar-injector.istio.io';
@@ -34,6 +35,5 @@ export const INVALID_GATEWAY_PROBE = { apiVersion: 'networking.istio.io/v1alpha3
 
 /** Whether a dry-run create of the probe failed because a validating webhook denied it. */
 export function probeDenied(err: unknown): boolean {
-  const text = `${(err as Error | null)?.message ?? ''} ${JSON.stringify((err as { body?: unknown } | null)?.body ?? '')}`;
-  return text.includes('denied the request');
+  return errorMessage(err).includes('denied the request');
 }

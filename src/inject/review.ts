@@ -40,8 +40,8 @@ function settingsKey(s: InjectionSettings, namespace: string): string {
 
 /**
  * The request body without the request's uid, prefixed by where it was: replicas of one workload arrive as
- * bodies that differ only there, and two bodies with equal keys differ at most in that uid. Saves
- * re-serialising the pod to key the memo. Without the exact `"uid":"..."` text the whole body is the key.
+ * bodies that differ only there, and two bodies with equal keys differ at most in that uid. Cheaper
+ * than re-serialising the pod. Without the exact `"uid":"..."` text the whole body is the key.
  */
 function bodyKey(raw: string, uid: string): string {
   const needle = `"uid":${JSON.stringify(uid)}`;
@@ -49,8 +49,8 @@ function bodyKey(raw: string, uid: string): string {
   return at < 0 ? `-|${raw}` : `${at}|${raw.slice(0, at)}${raw.slice(at + needle.length)}`;
 }
 
-/** `raw`, when given, is the text `body` was parsed from (it keys the memo more cheaply). */
-export function reviewInjection(body: unknown, path: string, settingsFor: SettingsProvider, log: Logger, raw?: string): { review: AdmissionReview; outcome: InjectionOutcome } {
+/** `raw` is the text `body` was parsed from: it keys the memo. */
+export function reviewInjection(body: unknown, path: string, settingsFor: SettingsProvider, log: Logger, raw: string): { review: AdmissionReview; outcome: InjectionOutcome } {
   const decoded = decodeReview(body);
   if (!decoded.ok) return { review: encodeReview(decoded, denied(decoded.message)), outcome: 'failure' };
   const req = decoded.request;
@@ -62,7 +62,7 @@ export function reviewInjection(body: unknown, path: string, settingsFor: Settin
     const pod = obj as Pod;
     const namespace = typeof req.namespace === 'string' ? req.namespace : '';
     const settings = settingsFor(pod, pod.metadata?.namespace || namespace, parseInjectEnvs(path));
-    const key = `${settingsKey(settings, namespace)}|${raw !== undefined ? bodyKey(raw, req.uid) : JSON.stringify(pod)}`;
+    const key = `${settingsKey(settings, namespace)}|${bodyKey(raw, req.uid)}`;
     let patch = answers.get(key);
     if (patch === undefined) {
       const result = injectPod(pod, namespace, settings, (m) => log.warn(m));

@@ -267,10 +267,11 @@ function runCase(c: Case, templates: 'meshd' | 'istio', verbose: boolean): { ok:
         kind: 'AdmissionReview',
         request: { uid: `case-${i}`, operation: 'CREATE', namespace, object: pod },
       };
-      const { review: out } = reviewInjection(JSON.parse(JSON.stringify(review)), '/inject', (_p, _ns, envs) => ({ ...settings, proxyEnvs: envs }), {
+      const text = JSON.stringify(review);
+      const { review: out } = reviewInjection(JSON.parse(text), '/inject', (_p, _ns, envs) => ({ ...settings, proxyEnvs: envs }), {
         warn: () => {},
         info: () => {},
-      });
+      }, text);
       const resp = out.response!;
       if (!resp.allowed) {
         detail.push(`[native=${native}] denied: ${resp.status?.message}`);
