@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
-import { freePort, startCluster, type Cluster } from './cluster.js';
+import { freePort, startCluster, writeKubeconfig, type Cluster } from './cluster.js';
+import { setNode, waitForServiceAccount } from './fixtures.js';
 import { helm, kubectl } from './kube-tools.js';
 
 const CHART = join(import.meta.dirname, '..', '..', 'charts', 'meshd');
@@ -21,8 +22,7 @@ before(async () => {
   cluster = await startCluster();
   core = cluster.kc.makeApiClient(CoreV1Api);
   home = mkdtempSync(join(tmpdir(), 'meshd-helm-'));
-  const node = await core.createNode({ body: { metadata: { name: 'node-a' } } });
-  await core.replaceNodeStatus({ name: 'node-a', body: { ...node, status: { nodeInfo: { kubeletVersion: 'v1.20.2' } } } as never });
+  await setNode(core, 'node-a', 'v1.20.2');
 });
 
 after(async () => {
@@ -38,14 +38,7 @@ async function serviceAccountKubeconfig(namespace: string, name: string): Promis
     return s?.data?.token ? Buffer.from(s.data.token, 'base64').toString('utf8') : undefined;
   }, 30_000);
   const file = join(home, `${name}.kubeconfig`);
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'e2e', cluster: { server: cluster.server, 'certificate-authority-data': Buffer.from(cluster.ca.certPem).toString('base64') } }],
-    users: [{ name, user: { token } }],
-    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: name, namespace } }],
-    'current-context': 'e2e',
-  }));
+  writeKubeconfig(file, cluster.server, cluster.ca.certPem, name, { token });
   return file;
 }
 
@@ -80,7 +73,7 @@ describe('Helm chart on the API server', () => {
     }, 30_000, () => meshd!.logs());
 
     await core.createNamespace({ body: { metadata: { name: 'demo', labels: { 'istio-injection': 'enabled' } } } });
-    await waitFor('the default service account', async () => ((await core.listNamespacedServiceAccount({ namespace: 'demo' })).items.length > 0 ? true : undefined), 30_000);
+    await waitForServiceAccount(core, 'demo');
     await cluster.kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
       namespace: 'demo',
       body: { metadata: { name: 'sample' }, spec: { replicas: 1, selector: { matchLabels: { app: 'sample' } }, template: { metadata: { labels: { app: 'sample' } }, spec: { containers: [{ name: 'sample', image: 'nginx' }] } } } },

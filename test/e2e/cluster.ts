@@ -23,6 +23,18 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** A kubeconfig for `server` (trusting `caPem`) as `user`, with the given credentials. */
+export function writeKubeconfig(file: string, server: string, caPem: string, user: string, credentials: Record<string, string>): void {
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [{ name: user, user: credentials }],
+    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user } }],
+    'current-context': 'e2e',
+  }), { mode: 0o600 });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -78,17 +90,7 @@ export async function startCluster(): Promise<Cluster> {
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfig = join(dir, 'kubeconfig');
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority-data': b64(ca.certPem) } }],
-      users: [{ name: 'admin', user: { 'client-certificate-data': b64(admin.certPem), 'client-key-data': b64(admin.keyPem) } }],
-      contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: 'admin' } }],
-      'current-context': 'e2e',
-    }),
-  );
+  writeKubeconfig(kubeconfig, server, ca.certPem, 'admin', { 'client-certificate-data': b64(admin.certPem), 'client-key-data': b64(admin.keyPem) });
 
   const etcdArgs = [
     '--data-dir', join(dir, 'etcd'),

@@ -12,6 +12,7 @@ import { createCA, splitPem } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { post } from '../helpers/servers.js';
 import { freePort, startCluster, type Cluster } from './cluster.js';
+import { registerInjector, setNode, waitForServiceAccount } from './fixtures.js';
 import { installIstioCrds, kubectl as kubectlIn } from './kube-tools.js';
 
 let cluster: Cluster;
@@ -64,7 +65,7 @@ const kubectl = (...args: string[]) => kubectlIn(cluster.kubeconfig, ...args);
 
 async function labelledNamespace(name: string): Promise<void> {
   await core.createNamespace({ body: { metadata: { name, labels: { 'istio-injection': 'enabled' } } } });
-  await waitFor('the default service account', async () => ((await core.listNamespacedServiceAccount({ namespace: name })).items.length > 0 ? true : undefined), 30_000);
+  await waitForServiceAccount(core, name);
 }
 
 async function injectedPod(namespace: string, name: string): Promise<string[]> {
@@ -78,27 +79,12 @@ before(async () => {
   admission = cluster.kc.makeApiClient(AdmissionregistrationV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
   // A v1.20 node: injection must produce classic sidecars this API server accepts.
-  await core.createNode({ body: { metadata: { name: 'node-a' } } }).then((n) => core.replaceNodeStatus({ name: 'node-a', body: { ...n, status: { nodeInfo: { kubeletVersion: 'v1.20.2' } } } as never }));
+  await setNode(core, 'node-a', 'v1.20.2');
   installIstioCrds(cluster.kubeconfig);
   webhookPort = await freePort();
   await startReplica('meshd-a', webhookPort);
-  // Registered as the chart does: by URL (never by service here), no caBundle, validation on Ignore.
-  await admission.createMutatingWebhookConfiguration({
-    body: {
-      metadata: { name: 'istio-sidecar-injector', labels: { 'istio.io/rev': 'default' } },
-      webhooks: [
-        {
-          name: 'namespace.sidecar-injector.istio.io',
-          clientConfig: { url: `https://127.0.0.1:${webhookPort}/inject` },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
-          sideEffects: 'None',
-          failurePolicy: 'Fail',
-          admissionReviewVersions: ['v1'],
-        },
-      ],
-    },
-  });
+  // Registered by URL (never by service here), no caBundle (meshd patches it in), validation on Ignore.
+  await registerInjector(cluster.kc, `https://127.0.0.1:${webhookPort}/inject`);
   // Another revision's configuration: not meshd's to patch.
   await admission.createMutatingWebhookConfiguration({
     body: {

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { errorMessage } from '../../src/kube/errors.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { freePort, startCluster, type Cluster } from './cluster.js';
+import { registerInjector, setNode, waitForServiceAccount } from './fixtures.js';
 
 let cluster: Cluster;
 let core: CoreV1Api;
@@ -21,26 +22,12 @@ before(async () => {
   cluster = await startCluster();
   core = cluster.kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
-  const node = await core.createNode({ body: { metadata: { name: 'node-a' } } });
-  await core.replaceNodeStatus({ name: 'node-a', body: { ...node, status: { nodeInfo: { kubeletVersion: 'v1.20.2' } } } as never });
+  await setNode(core, 'node-a', 'v1.20.2');
   port = await freePort();
   await start();
-  await cluster.kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
-    body: {
-      metadata: { name: 'istio-sidecar-injector', labels: { 'istio.io/rev': 'default' } },
-      webhooks: [{
-        name: 'namespace.sidecar-injector.istio.io',
-        clientConfig: { url: `https://127.0.0.1:${port}/inject` },
-        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-        namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } },
-        sideEffects: 'None',
-        failurePolicy: 'Fail',
-        admissionReviewVersions: ['v1'],
-      }],
-    },
-  });
+  await registerInjector(cluster.kc, `https://127.0.0.1:${port}/inject`);
   await core.createNamespace({ body: { metadata: { name: 'stream', labels: { 'istio-injection': 'enabled' } } } });
-  await waitFor('the default service account', async () => ((await core.listNamespacedServiceAccount({ namespace: 'stream' })).items.length > 0 ? true : undefined), 30_000);
+  await waitForServiceAccount(core, 'stream');
 });
 
 after(async () => {

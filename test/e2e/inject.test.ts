@@ -3,11 +3,12 @@
 // has an operator's plug-in CA (`cacerts`, with a CRL), which meshd must use instead of its own.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AdmissionregistrationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { createCA, type KeyPairPem } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { post } from '../helpers/servers.js';
 import { startCluster, type Cluster } from './cluster.js';
+import { registerInjector, setNode, waitForServiceAccount } from './fixtures.js';
 
 let cluster: Cluster;
 let meshd: MeshdProcess;
@@ -16,17 +17,6 @@ let pluginCa: KeyPairPem;
 const CRL = '-----BEGIN X509 CRL-----\nnot checked by meshd\n-----END X509 CRL-----\n';
 
 const valuesWith = (logLevel: string): string => JSON.stringify({ global: { hub: 'docker.io/istio', tag: '1.28.0', proxy: { logLevel } } });
-
-async function node(name: string, kubeletVersion: string): Promise<void> {
-  const body = { metadata: { name }, status: { nodeInfo: { kubeletVersion } } } as never;
-  try {
-    const created = await core.createNode({ body });
-    await core.replaceNodeStatus({ name, body: { ...(created as object), status: { nodeInfo: { kubeletVersion } } } as never });
-  } catch {
-    const existing = await core.readNode({ name });
-    await core.replaceNodeStatus({ name, body: { ...existing, status: { ...existing.status, nodeInfo: { ...existing.status!.nodeInfo!, kubeletVersion } } } as never });
-  }
-}
 
 async function createPod(namespace: string, name: string, labels: Record<string, string> = {}): Promise<V1Pod> {
   return core.createNamespacedPod({ namespace, body: { metadata: { name, labels: { app: name, ...labels } }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } });
@@ -42,7 +32,7 @@ before(async () => {
   await core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio-sidecar-injector' }, data: { values: valuesWith('info') } } });
   await core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio' }, data: { mesh: 'trustDomain: e2e.local\n' } } });
   // The API server is v1.20: its kubelets would not run native sidecars, and auto mode must see that.
-  await node('node-a', 'v1.20.2');
+  await setNode(core, 'node-a', 'v1.20.2');
   pluginCa = await createCA('operator root', 'example.com');
   const b64 = (t: string): string => Buffer.from(t).toString('base64');
   await core.createNamespacedSecret({
@@ -50,29 +40,12 @@ before(async () => {
     body: { metadata: { name: 'cacerts' }, data: { 'ca-cert.pem': b64(pluginCa.certPem), 'ca-key.pem': b64(pluginCa.keyPem), 'root-cert.pem': b64(pluginCa.certPem), 'cert-chain.pem': b64(pluginCa.certPem), 'ca-crl.pem': b64(CRL) } },
   });
   meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig]);
-  const admission = cluster.kc.makeApiClient(AdmissionregistrationV1Api);
-  await admission.createMutatingWebhookConfiguration({
-    body: {
-      metadata: { name: 'istio-sidecar-injector', labels: { 'istio.io/rev': 'default' } },
-      webhooks: [
-        {
-          name: 'namespace.sidecar-injector.istio.io',
-          clientConfig: { url: `https://127.0.0.1:${meshd.webhookPort}/inject`, caBundle: Buffer.from(meshd.ca).toString('base64') },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
-          objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] },
-          sideEffects: 'None',
-          failurePolicy: 'Fail',
-          admissionReviewVersions: ['v1'],
-        },
-      ],
-    },
-  });
+  await registerInjector(cluster.kc, `https://127.0.0.1:${meshd.webhookPort}/inject`, meshd.ca);
   await core.createNamespace({ body: { metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } } });
   await core.createNamespace({ body: { metadata: { name: 'plain' } } });
   // The namespace controller must create the default service account before pods can be admitted.
-  await waitFor('service accounts', async () => ((await core.listNamespacedServiceAccount({ namespace: 'shop' })).items.length > 0 ? true : undefined), 30_000);
-  await waitFor('service accounts', async () => ((await core.listNamespacedServiceAccount({ namespace: 'plain' })).items.length > 0 ? true : undefined), 30_000);
+  await waitForServiceAccount(core, 'shop');
+  await waitForServiceAccount(core, 'plain');
 });
 
 after(async () => {
@@ -127,9 +100,9 @@ describe('injection through the API server', () => {
       return init.some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always') ? 'native' : 'classic';
     };
     assert.equal(await proxyPlacement(), 'classic');
-    await node('node-a', 'v1.33.1');
+    await setNode(core, 'node-a', 'v1.33.1');
     await waitFor('native sidecars', async () => ((await proxyPlacement()) === 'native' ? true : undefined), 20_000, () => meshd.logs());
-    await node('node-b', 'v1.28.0');
+    await setNode(core, 'node-b', 'v1.28.0');
     await waitFor('classic sidecars again', async () => ((await proxyPlacement()) === 'classic' ? true : undefined), 20_000, () => meshd.logs());
   });
 });
