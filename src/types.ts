@@ -180,3 +180,79 @@ export interface AdmissionReview {
   request?: AdmissionRequest;
   response?: AdmissionResponse;
 }
+
+// ---- Service registry and xDS (src/xds) ----
+
+/** Istio's protocol of a service port, from appProtocol or the port-name prefix. */
+export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UDP' | 'UNSUPPORTED';
+
+export interface ServicePort {
+  name: string;
+  port: number;
+  protocol: PortProtocol;
+  /** The workload port when the Service names it by number (a named targetPort is resolved per endpoint). */
+  targetPort?: number;
+}
+
+/** A service as the mesh sees it: a Kubernetes Service or one host of a ServiceEntry. */
+export interface MeshService {
+  hostname: string;
+  namespace: string;
+  /** Kubernetes name (Service) or the ServiceEntry's name. */
+  name: string;
+  addresses: string[];
+  ports: ServicePort[];
+  labels: Record<string, string>;
+  /** exportTo as written: '*' (default), '.', '~' or namespaces. */
+  exportTo: string[];
+  resolution: 'EDS' | 'DNS' | 'STATIC' | 'PASSTHROUGH';
+  /** ServiceEntry with location MESH_EXTERNAL. */
+  external: boolean;
+  /** Workload selector (Kubernetes Service selector or ServiceEntry workloadSelector). */
+  selector?: Record<string, string>;
+}
+
+export interface Locality {
+  region: string;
+  zone: string;
+  subzone: string;
+}
+
+/** One address:port behind one service port. */
+export interface MeshEndpoint {
+  hostname: string;
+  namespace: string;
+  servicePort: number;
+  address: string;
+  port: number;
+  labels: Record<string, string>;
+  serviceAccount?: string;
+  locality: Locality;
+  health: 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';
+  weight?: number;
+  /** 'istio' when the workload runs a sidecar (security.istio.io/tlsMode). */
+  tlsMode: string;
+}
+
+/** An Istio config object (VirtualService, DestinationRule, ...) as read from the API or files. */
+export interface IstioConfig<S = Record<string, unknown>> {
+  kind: string;
+  name: string;
+  namespace: string;
+  creationTimestamp: string;
+  spec: S;
+}
+
+/** The connected data plane, from the xDS node. */
+export interface ProxyInfo {
+  id: string;
+  type: 'sidecar' | 'router';
+  ip: string;
+  /** `<pod>.<namespace>` part of the node id. */
+  podName: string;
+  namespace: string;
+  labels: Record<string, string>;
+  /** Proxyless gRPC (node metadata GENERATOR=grpc) rather than Envoy. */
+  proxyless: boolean;
+  metadata: Record<string, unknown>;
+}

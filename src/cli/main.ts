@@ -9,7 +9,8 @@ import { runValidate } from './validate.js';
 const USAGE = `usage:
   meshd serve [--kubeconfig FILE] [--local-dir DIR] [--values FILE] [--mesh FILE] [--injector-config FILE]
               [--tls-cert FILE --tls-key FILE | --ca-out FILE] [--address ADDR]
-              [--webhook-port 15017] [--monitoring-port 15014] [--revision REV] [--namespace NS]
+              [--webhook-port 15017] [--monitoring-port 15014] [--xds-port 15010] [--xds-tls-port 15012]
+              [--debounce-after 100ms] [--debounce-max 10s] [--domain cluster.local] [--revision REV] [--namespace NS]
               [--native-sidecars auto|true|false] [--shutdown-delay SECONDS] [--request-timeout 30s]
               [--lease-duration 30s] [--renew-deadline 15s] [--retry-period 7.5s]
   meshd inject -f FILE|- [-o FILE] [--values FILE] [--mesh FILE] [--injector-config FILE]
@@ -35,6 +36,11 @@ async function main(argv: string[]): Promise<number> {
         address: { type: 'string' },
         'webhook-port': { type: 'string' },
         'monitoring-port': { type: 'string' },
+        'xds-port': { type: 'string' },
+        'xds-tls-port': { type: 'string' },
+        'debounce-after': { type: 'string' },
+        'debounce-max': { type: 'string' },
+        domain: { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'ca-out': { type: 'string' },
@@ -49,6 +55,14 @@ async function main(argv: string[]): Promise<number> {
       address: f.address ?? '0.0.0.0',
       webhookPort: port(f['webhook-port'], 15017, 'webhook-port'),
       monitoringPort: port(f['monitoring-port'], 15014, 'monitoring-port'),
+      xdsPort: port(f['xds-port'], 15010, 'xds-port'),
+      xdsTlsPort: port(f['xds-tls-port'], 15012, 'xds-tls-port'),
+      // istiod's PILOT_DEBOUNCE_AFTER / PILOT_DEBOUNCE_MAX.
+      debounce: {
+        quietMs: durationMs(f['debounce-after'] ?? process.env.PILOT_DEBOUNCE_AFTER, 100, '--debounce-after'),
+        maxMs: durationMs(f['debounce-max'] ?? process.env.PILOT_DEBOUNCE_MAX, 10_000, '--debounce-max'),
+      },
+      domainSuffix: f.domain ?? process.env.DOMAIN_SUFFIX ?? 'cluster.local',
       tlsCert: f['tls-cert'],
       tlsKey: f['tls-key'],
       caOut: f['ca-out'],

@@ -16,6 +16,10 @@ import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js'
 import { buildWebhookApp, TLS_OPTIONS } from '../server/webhook-app.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
+import { DiscoveryServer } from '../xds/ads.js';
+import type { DebounceOptions } from '../xds/debounce.js';
+import { startXdsServer } from '../xds/server.js';
+import { startXdsUpdates } from '../xds/updates.js';
 import type { CommonOptions, ServeClusterOptions } from './options.js';
 
 export interface ServeOptions extends CommonOptions {
@@ -23,6 +27,10 @@ export interface ServeOptions extends CommonOptions {
   address: string;
   webhookPort: number;
   monitoringPort: number;
+  xdsPort: number;
+  xdsTlsPort: number;
+  debounce: DebounceOptions;
+  domainSuffix: string;
   tlsCert?: string;
   tlsKey?: string;
   /** Where to write the CA that signed a self-generated serving certificate (for caBundle). */
@@ -114,12 +122,15 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       stops.push(() => w.close());
     }
   }
-  const monitoring = buildMonitoringApp(logger, metrics, readiness);
+  const discovery = new DiscoveryServer(logger, metrics.xds);
+  stops.push(startXdsUpdates(store, discovery, { domainSuffix: opts.domainSuffix, debounce: opts.debounce, mesh: () => settings.current.mesh }, metrics.xds, logger));
+  const xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert } }, logger);
+  const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery);
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
   readiness.ready = true;
   const portOf = (app: { server: { address(): unknown } }): number | undefined => (app.server.address() as { port?: number } | null)?.port;
-  logger.info({ webhookPort: portOf(webhook), monitoringPort: portOf(monitoring) }, 'meshd is ready');
+  logger.info({ webhookPort: portOf(webhook), monitoringPort: portOf(monitoring), xdsPort: xds.plainPort, xdsTlsPort: xds.tlsPort }, 'meshd is ready');
 
   closeWithGrace({ delay: opts.shutdownDelayMs + 10_000 }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
@@ -127,6 +138,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     logger.info({ signal }, `shutting down; still serving for ${opts.shutdownDelayMs} ms`);
     await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
     await webhook.close();
+    await xds.stop();
     await monitoring.close();
     await Promise.allSettled(stops.map((stop) => stop()));
   });

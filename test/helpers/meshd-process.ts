@@ -11,6 +11,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 export interface MeshdProcess extends TestServers {
   child: ChildProcess;
   caFile: string;
+  xdsPort: number;
+  xdsTlsPort: number;
   logs(): string;
 }
 
@@ -29,20 +31,22 @@ export async function startMeshd(args: string[], env: NodeJS.ProcessEnv = {}): P
   let logs = '';
   const child = spawn(
     process.execPath,
-    ['bin/meshd.js', 'serve', '--address', '127.0.0.1', '--webhook-port', '0', '--monitoring-port', '0', '--ca-out', caFile, ...args],
+    ['bin/meshd.js', 'serve', '--address', '127.0.0.1', '--webhook-port', '0', '--monitoring-port', '0', '--xds-port', '0', '--xds-tls-port', '0', '--ca-out', caFile, ...args],
     { cwd: ROOT, env: { ...process.env, ENABLE_NATIVE_SIDECARS: '', KUBECONFIG: '', ...env } },
   );
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await waitFor('meshd to be ready', () => {
     if (child.exitCode !== null) throw new Error(`meshd exited with ${child.exitCode}:\n${logs}`);
-    return /"webhookPort":(\d+),"monitoringPort":(\d+).*meshd is ready/.exec(logs) ?? undefined;
+    return /"webhookPort":(\d+),"monitoringPort":(\d+),"xdsPort":(\d+),"xdsTlsPort":(\d+).*meshd is ready/.exec(logs) ?? undefined;
   }, 30_000, () => logs);
   return {
     child,
     caFile,
     webhookPort: Number(ready[1]),
     monitoringPort: Number(ready[2]),
+    xdsPort: Number(ready[3]),
+    xdsTlsPort: Number(ready[4]),
     // With --tls-cert meshd signs nothing and writes no CA.
     ca: existsSync(caFile) ? readFileSync(caFile, 'utf8') : '',
     logs: () => logs,

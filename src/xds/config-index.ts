@@ -1,0 +1,145 @@
+// Istio networking config indexed the way istiod's PushContext consults it: which VirtualService,
+// DestinationRule and Sidecar apply to a host as seen from a proxy's namespace. Pure.
+import type { KubeObject } from '../kube/store.js';
+import type { IstioConfig, MeshService, ProxyInfo } from '../types.js';
+
+export const CONFIG_KINDS = ['VirtualService', 'DestinationRule', 'Sidecar', 'Gateway', 'ServiceEntry', 'WorkloadEntry'] as const;
+
+type Spec = Record<string, unknown>;
+
+export function toConfig(o: KubeObject): IstioConfig {
+  const m = (o.metadata ?? {}) as Record<string, unknown>;
+  return {
+    kind: o.kind ?? '',
+    name: String(m.name ?? ''),
+    namespace: String(m.namespace ?? 'default'),
+    creationTimestamp: String(m.creationTimestamp ?? ''),
+    spec: (typeof o.spec === 'object' && o.spec !== null ? o.spec : {}) as Spec,
+  };
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** Istio's ResolveShortnameToFQDN: a name with no dot is a service in the config's namespace. */
+export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
+  if (host.includes('*') || host.includes('.')) return host;
+  return `${host}.${namespace}.svc.${domainSuffix}`;
+}
+
+/** Does `pattern` (possibly `*` or `*.suffix`) cover the concrete `host`? */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*')) return host.endsWith(pattern.slice(1));
+  return pattern === host;
+}
+
+/** How specific a pattern is for host matching: exact beats longer wildcards beats shorter ones. */
+const specificity = (pattern: string): number => (pattern.includes('*') ? pattern.length : Number.MAX_SAFE_INTEGER);
+
+export function visibleTo(exportTo: string[], ownNamespace: string, namespace: string): boolean {
+  if (exportTo.length === 0) return true;
+  return exportTo.some((e) => e === '*' || e === namespace || (e === '.' && ownNamespace === namespace));
+}
+
+const byAge = (a: IstioConfig, b: IstioConfig): number =>
+  a.creationTimestamp.localeCompare(b.creationTimestamp) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+
+export class ConfigIndex {
+  readonly virtualServices: IstioConfig[];
+  readonly destinationRules: IstioConfig[];
+  readonly sidecars: IstioConfig[];
+  readonly gateways: IstioConfig[];
+
+  constructor(configs: IstioConfig[], readonly domainSuffix: string, readonly rootNamespace: string) {
+    const of = (kind: string): IstioConfig[] => configs.filter((c) => c.kind === kind).sort(byAge);
+    this.virtualServices = of('VirtualService');
+    this.destinationRules = of('DestinationRule');
+    this.sidecars = of('Sidecar');
+    this.gateways = of('Gateway');
+  }
+
+  /** VirtualService hosts resolved to FQDNs. */
+  vsHosts(vs: IstioConfig): string[] {
+    return strings(vs.spec.hosts).map((h) => resolveHost(h, vs.namespace, this.domainSuffix));
+  }
+
+  /**
+   * The VirtualService that routes `host` for a proxy in `namespace` bound to `gateway` ('mesh' for
+   * sidecars and gRPC). Like istiod for sidecars, one wins: the most specific host, then the oldest.
+   */
+  virtualServiceFor(host: string, namespace: string, gateway = 'mesh'): IstioConfig | undefined {
+    let best: { vs: IstioConfig; rank: number } | undefined;
+    for (const vs of this.virtualServices) {
+      if (!visibleTo(strings(vs.spec.exportTo), vs.namespace, namespace)) continue;
+      if (!this.boundTo(vs, gateway)) continue;
+      for (const h of this.vsHosts(vs)) {
+        if (!hostMatches(h, host)) continue;
+        const rank = specificity(h);
+        if (!best || rank > best.rank) best = { vs, rank };
+      }
+    }
+    return best?.vs;
+  }
+
+  /** Whether a VirtualService applies to sidecars ('mesh') or to the named gateway (`ns/name`). */
+  boundTo(vs: IstioConfig, gateway: string): boolean {
+    const gws = strings(vs.spec.gateways);
+    if (gws.length === 0) return gateway === 'mesh';
+    return gws.some((g) => (g === 'mesh' ? gateway === 'mesh' : (g.includes('/') ? g : `${vs.namespace}/${g}`) === gateway));
+  }
+
+  /**
+   * The DestinationRule for `service` seen from `namespace`: the proxy's namespace first, then the
+   * service's, then the root namespace, then any other that exports to it; the most specific host within.
+   */
+  destinationRuleFor(service: MeshService, namespace: string): IstioConfig | undefined {
+    const order = [namespace, service.namespace, this.rootNamespace];
+    let best: { dr: IstioConfig; rank: number } | undefined;
+    for (const dr of this.destinationRules) {
+      if (!visibleTo(strings(dr.spec.exportTo), dr.namespace, namespace)) continue;
+      const host = resolveHost(String(dr.spec.host ?? ''), dr.namespace, this.domainSuffix);
+      if (!hostMatches(host, service.hostname)) continue;
+      const nsRank = order.indexOf(dr.namespace);
+      // Namespace precedence dominates; host specificity breaks ties within one namespace tier.
+      const rank = (nsRank === -1 ? 0 : (order.length - nsRank) * 1e12) + Math.min(specificity(host), 1e12 - 1);
+      if (!best || rank > best.rank) best = { dr, rank };
+    }
+    return best?.dr;
+  }
+
+  /** The Sidecar resource for a proxy: a selector match in its namespace, else the namespace default, else the root default. */
+  sidecarFor(proxy: Pick<ProxyInfo, 'namespace' | 'labels'>): IstioConfig | undefined {
+    const selects = (s: IstioConfig): boolean => {
+      const labels = (s.spec.workloadSelector as { labels?: Record<string, string> } | undefined)?.labels;
+      return !!labels && Object.entries(labels).every(([k, v]) => proxy.labels[k] === v);
+    };
+    const hasSelector = (s: IstioConfig): boolean => !!(s.spec.workloadSelector as { labels?: object } | undefined)?.labels;
+    return (
+      this.sidecars.find((s) => s.namespace === proxy.namespace && hasSelector(s) && selects(s)) ??
+      this.sidecars.find((s) => s.namespace === proxy.namespace && !hasSelector(s)) ??
+      this.sidecars.find((s) => s.namespace === this.rootNamespace && !hasSelector(s))
+    );
+  }
+
+  /** Gateways whose selector matches a gateway proxy's labels. */
+  gatewaysFor(proxy: Pick<ProxyInfo, 'labels'>): IstioConfig[] {
+    return this.gateways.filter((g) => {
+      const sel = (g.spec.selector ?? {}) as Record<string, string>;
+      return Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => proxy.labels[k] === v);
+    });
+  }
+}
+
+/** Sidecar egress scoping: is `service` among the hosts a Sidecar's egress listeners import? */
+export function sidecarImports(sidecar: IstioConfig | undefined, proxyNamespace: string, service: MeshService): boolean {
+  if (!sidecar) return true;
+  const egress = Array.isArray(sidecar.spec.egress) ? (sidecar.spec.egress as Array<{ hosts?: unknown }>) : [];
+  if (egress.length === 0) return true;
+  return egress.some((e) =>
+    strings(e.hosts).some((h) => {
+      const [ns = '*', host = '*'] = h.includes('/') ? h.split('/', 2) : ['*', h];
+      const nsOk = ns === '*' || (ns === '.' ? service.namespace === proxyNamespace : ns === '~' ? false : ns === service.namespace);
+      return nsOk && hostMatches(host, service.hostname);
+    }),
+  );
+}

@@ -1,0 +1,87 @@
+// Chooses the generator for a proxy (proxyless gRPC or Envoy) and encodes each resource once per
+// PushContext: every stream that asks for the same resource in the same scope shares the bytes.
+import { createHash } from 'node:crypto';
+import type { ProxyInfo } from '../types.js';
+import type { Msg } from './gen/common.js';
+import { generateGrpc } from './gen/grpc.js';
+import { generateEnvoy } from './gen/sidecar.js';
+import { encodeMessage, TYPE } from './protos.js';
+import type { PushContext } from './push-context.js';
+
+export interface Resource {
+  name: string;
+  typeUrl: string;
+  /** The generated object, kept for /debug/config_dump. */
+  object: Msg;
+  bytes: Uint8Array;
+  /** A content hash: the per-resource version for Delta xDS. */
+  hash: string;
+}
+
+export interface GenerateError {
+  typeUrl: string;
+  name: string;
+  error: string;
+}
+
+const resourceName = (o: Msg): string => String(o.name ?? o.cluster_name ?? '');
+
+/** Types whose subscriptions may be wildcard and whose responses are full state (istiod's IsWildcardTypeURL). */
+export const isWildcardType = (typeUrl: string): boolean => typeUrl === TYPE.cluster || typeUrl === TYPE.listener;
+
+/** Push order: make before break (clusters, endpoints, listeners, routes, secrets, others). */
+export const PUSH_ORDER: string[] = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route, TYPE.secret];
+export function pushOrder(types: Iterable<string>): string[] {
+  const rank = (t: string): number => (PUSH_ORDER.includes(t) ? PUSH_ORDER.indexOf(t) : PUSH_ORDER.length);
+  return [...types].sort((a, b) => rank(a) - rank(b));
+}
+
+/** What a proxy's generated output depends on besides the resource name. */
+function scopeOf(proxy: ProxyInfo): string {
+  if (proxy.proxyless) return `grpc|${proxy.namespace}`;
+  return `${proxy.type}|${proxy.namespace}|${proxy.ip}|${JSON.stringify(proxy.labels)}`;
+}
+
+export class ResourceGenerator {
+  private readonly cache = new Map<string, Resource | null>();
+  private readonly lists = new Map<string, Resource[]>();
+
+  constructor(readonly ctx: PushContext, private readonly onError: (e: GenerateError) => void) {}
+
+  private encode(typeUrl: string, object: Msg): Resource | null {
+    const name = resourceName(object);
+    try {
+      const bytes = encodeMessage(typeUrl, object);
+      return { name, typeUrl, object, bytes, hash: createHash('sha1').update(bytes).digest('base64url').slice(0, 16) };
+    } catch (e) {
+      this.onError({ typeUrl, name, error: (e as Error).message });
+      return null;
+    }
+  }
+
+  /** Resources of `typeUrl` for `proxy`: the requested names, or everything for a wildcard watch (`names` undefined). */
+  generate(proxy: ProxyInfo, typeUrl: string, names: string[] | undefined): Resource[] {
+    const scope = scopeOf(proxy);
+    if (proxy.proxyless) {
+      const out: Resource[] = [];
+      for (const name of names ?? []) {
+        const key = `${typeUrl}\0${scope}\0${name}`;
+        let r = this.cache.get(key);
+        if (r === undefined) {
+          const obj = generateGrpc(this.ctx, proxy, typeUrl, name);
+          r = obj ? this.encode(typeUrl, obj) : null;
+          this.cache.set(key, r);
+        }
+        if (r) out.push(r);
+      }
+      return out;
+    }
+    const key = `${typeUrl}\0${scope}\0${names ? names.join(',') : '*'}`;
+    let list = this.lists.get(key);
+    if (!list) {
+      list = generateEnvoy(this.ctx, proxy, typeUrl, names).map((o) => this.encode(typeUrl, o)).filter((r): r is Resource => r !== null);
+      this.lists.set(key, list);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,127 @@
+// One immutable view of the mesh per debounced change (istiod's PushContext): the registry, the Istio
+// config index and the mesh settings, with the lookups every generator shares.
+import { parseGoDuration } from '../validation/decode.js';
+import type { IstioConfig, MeshConfig, MeshEndpoint, MeshService, ProxyInfo, ServicePort } from '../types.js';
+import { ConfigIndex, sidecarImports, visibleTo } from './config-index.js';
+import { registryKey, type Registry } from './registry.js';
+
+export interface MeshSettings {
+  domainSuffix: string;
+  trustDomain: string;
+  rootNamespace: string;
+  connectTimeoutNs: number;
+  /** outboundTrafficPolicy ALLOW_ANY (else REGISTRY_ONLY). */
+  allowAny: boolean;
+}
+
+export function meshSettings(mesh: MeshConfig, domainSuffix: string): MeshSettings {
+  const timeout = typeof mesh.connectTimeout === 'string' ? mesh.connectTimeout : '10s';
+  let connectTimeoutNs = 10e9;
+  try {
+    connectTimeoutNs = parseGoDuration(timeout);
+  } catch {
+    // An unparsable mesh value keeps Istio's default.
+  }
+  return {
+    domainSuffix,
+    trustDomain: typeof mesh.trustDomain === 'string' && mesh.trustDomain ? mesh.trustDomain : 'cluster.local',
+    rootNamespace: typeof mesh.rootNamespace === 'string' && mesh.rootNamespace ? mesh.rootNamespace : 'istio-system',
+    connectTimeoutNs,
+    allowAny: (mesh.outboundTrafficPolicy as { mode?: string } | undefined)?.mode !== 'REGISTRY_ONLY',
+  };
+}
+
+/** `outbound|port|subset|host`, split back into its parts (istiod's model.ParseSubsetKey). */
+export interface ClusterKey {
+  direction: string;
+  port: number;
+  subset: string;
+  host: string;
+}
+
+export const clusterName = (port: number, subset: string, host: string): string => `outbound|${port}|${subset}|${host}`;
+
+export function parseClusterName(name: string): ClusterKey | undefined {
+  const parts = name.split('|');
+  if (parts.length !== 4) return undefined;
+  const port = Number(parts[1]);
+  if (!Number.isInteger(port) || port <= 0) return undefined;
+  return { direction: parts[0]!, port, subset: parts[2]!, host: parts[3]! };
+}
+
+export interface Subset {
+  name: string;
+  labels: Record<string, string>;
+  trafficPolicy?: Record<string, unknown>;
+}
+
+export class PushContext {
+  private readonly byHost = new Map<string, MeshService[]>();
+
+  constructor(
+    readonly version: string,
+    readonly registry: Registry,
+    readonly config: ConfigIndex,
+    readonly mesh: MeshSettings,
+  ) {
+    for (const s of registry.services) this.byHost.set(s.hostname, [...(this.byHost.get(s.hostname) ?? []), s]);
+  }
+
+  static build(version: string, registry: Registry, configs: IstioConfig[], mesh: MeshSettings): PushContext {
+    return new PushContext(version, registry, new ConfigIndex(configs, mesh.domainSuffix, mesh.rootNamespace), mesh);
+  }
+
+  /** The service named `host` that a proxy in `namespace` may see; its own namespace's wins a tie. */
+  serviceFor(host: string, namespace: string): MeshService | undefined {
+    const candidates = (this.byHost.get(host) ?? []).filter((s) => visibleTo(s.exportTo, s.namespace, namespace));
+    return candidates.find((s) => s.namespace === namespace) ?? candidates[0];
+  }
+
+  /** Services a proxy imports: exported to its namespace and, with a Sidecar, listed in its egress. */
+  visibleServices(proxy: ProxyInfo): MeshService[] {
+    const sidecar = this.config.sidecarFor(proxy);
+    const seen = new Set<string>();
+    const out: MeshService[] = [];
+    for (const s of this.registry.services) {
+      if (seen.has(s.hostname) || !visibleTo(s.exportTo, s.namespace, proxy.namespace) || !sidecarImports(sidecar, proxy.namespace, s)) continue;
+      const chosen = this.serviceFor(s.hostname, proxy.namespace);
+      if (!chosen) continue;
+      seen.add(s.hostname);
+      out.push(chosen);
+    }
+    return out;
+  }
+
+  endpoints(service: MeshService, port: number): MeshEndpoint[] {
+    return (this.registry.endpoints.get(registryKey(service.hostname, service.namespace)) ?? []).filter((e) => e.servicePort === port);
+  }
+
+  port(service: MeshService, port: number): ServicePort | undefined {
+    return service.ports.find((p) => p.port === port);
+  }
+
+  subsets(service: MeshService, namespace: string): Subset[] {
+    const dr = this.config.destinationRuleFor(service, namespace);
+    const list = Array.isArray(dr?.spec.subsets) ? (dr!.spec.subsets as Array<Record<string, unknown>>) : [];
+    return list
+      .filter((s) => typeof s.name === 'string')
+      .map((s) => ({ name: s.name as string, labels: (s.labels ?? {}) as Record<string, string>, trafficPolicy: s.trafficPolicy as Record<string, unknown> | undefined }));
+  }
+
+  /** SPIFFE identities of the workloads behind a service (the SANs a client should accept). */
+  serviceAccounts(service: MeshService, port: number): string[] {
+    const sas = new Set<string>();
+    for (const e of this.endpoints(service, port)) if (e.serviceAccount) sas.add(`spiffe://${this.mesh.trustDomain}/ns/${e.namespace}/sa/${e.serviceAccount}`);
+    return [...sas].sort();
+  }
+
+  /** The endpoints at this proxy's own IP: the service ports it serves (istiod's ServiceTargets). */
+  instancesOf(proxy: ProxyInfo): Array<{ service: MeshService; endpoint: MeshEndpoint }> {
+    const out: Array<{ service: MeshService; endpoint: MeshEndpoint }> = [];
+    for (const s of this.registry.services) {
+      if (s.namespace !== proxy.namespace) continue;
+      for (const e of this.registry.endpoints.get(registryKey(s.hostname, s.namespace)) ?? []) if (e.address === proxy.ip) out.push({ service: s, endpoint: e });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,137 @@
+// The ADS service on gRPC: 15010 in plain text and 15012 with TLS from meshd's CA, like istiod. Requests
+// are decoded and responses encoded with meshd's own proto root (resources arrive already encoded).
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Connection, DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse, DiscoveryServer, StreamSink } from './ads.js';
+import { messageType, DECODE_OPTIONS } from './protos.js';
+import { NodeError, parseProxy } from './proxy.js';
+
+const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
+
+function codec<T>(typeName: string): { serialize(v: T): Buffer; deserialize(b: Buffer): T } {
+  const type = messageType(typeName);
+  return {
+    serialize: (v) => Buffer.from(type.encode(type.fromObject(v as object)).finish()),
+    deserialize: (b) => type.toObject(type.decode(b), DECODE_OPTIONS) as T,
+  };
+}
+
+function method<Req, Res>(name: string, req: string, res: string): grpc.MethodDefinition<Req, Res> {
+  const rq = codec<Req>(req);
+  const rs = codec<Res>(res);
+  return {
+    path: SERVICE + name,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: rq.serialize,
+    requestDeserialize: rq.deserialize,
+    responseSerialize: rs.serialize,
+    responseDeserialize: rs.deserialize,
+  };
+}
+
+export function adsServiceDefinition(): grpc.ServiceDefinition {
+  return {
+    StreamAggregatedResources: method<DiscoveryRequest, DiscoveryResponse>('StreamAggregatedResources', 'envoy.service.discovery.v3.DiscoveryRequest', 'envoy.service.discovery.v3.DiscoveryResponse'),
+    DeltaAggregatedResources: method<DeltaDiscoveryRequest, DeltaDiscoveryResponse>('DeltaAggregatedResources', 'envoy.service.discovery.v3.DeltaDiscoveryRequest', 'envoy.service.discovery.v3.DeltaDiscoveryResponse'),
+  };
+}
+
+function sinkOf<T>(call: grpc.ServerDuplexStream<unknown, T>): StreamSink<T> {
+  return {
+    write: (msg) => void call.write(msg),
+    needsDrain: () => call.writableNeedDrain,
+    waitDrain: () => new Promise<void>((resolve) => {
+      const done = (): void => {
+        call.off('drain', done);
+        call.off('close', done);
+        resolve();
+      };
+      call.once('drain', done);
+      call.once('close', done);
+    }),
+  };
+}
+
+/** Binds one bidirectional stream to the protocol core: the first message names the node. */
+function serveStream<Req extends { node?: unknown }, Res>(
+  discovery: DiscoveryServer,
+  delta: boolean,
+  logger: Logger,
+  call: grpc.ServerDuplexStream<Req, Res>,
+): void {
+  let conn: Connection | undefined;
+  const fail = (code: grpc.status, details: string): void => {
+    call.emit('error', { code, details });
+  };
+  call.on('data', (req: Req) => {
+    try {
+      if (!conn) {
+        if (!discovery.context) return fail(grpc.status.UNAVAILABLE, 'server is not ready to serve discovery information');
+        const proxy = parseProxy(req.node as Parameters<typeof parseProxy>[0]);
+        conn = discovery.connect(proxy, delta, sinkOf(call) as Connection['sink']);
+        logger.debug({ proxy: proxy.id, delta }, 'xDS stream connected');
+      }
+      if (delta) discovery.handleDelta(conn, req as DeltaDiscoveryRequest);
+      else discovery.handleSotw(conn, req as DiscoveryRequest);
+    } catch (err) {
+      if (err instanceof NodeError) return fail(grpc.status.INVALID_ARGUMENT, err.message);
+      logger.error({ err: (err as Error).message }, 'xDS request failed');
+      fail(grpc.status.INTERNAL, (err as Error).message);
+    }
+  });
+  const close = (): void => {
+    if (conn) discovery.disconnect(conn);
+  };
+  call.on('end', () => {
+    close();
+    call.end();
+  });
+  call.on('cancelled', close);
+  call.on('close', close);
+  call.on('error', close);
+}
+
+export interface XdsListenOptions {
+  address: string;
+  plainPort?: number;
+  tlsPort?: number;
+  tls?: { cert: string; key: string; roots: string };
+}
+
+export interface XdsServer {
+  plainPort?: number;
+  tlsPort?: number;
+  stop(): Promise<void>;
+}
+
+const bind = (server: grpc.Server, addr: string, creds: grpc.ServerCredentials): Promise<number> =>
+  new Promise((resolve, reject) => server.bindAsync(addr, creds, (err, port) => (err ? reject(err) : resolve(port))));
+
+const hostPort = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+
+export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListenOptions, logger: Logger): Promise<XdsServer> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024, 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
+  server.addService(adsServiceDefinition(), {
+    StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => serveStream(discovery, false, logger, call),
+    DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => serveStream(discovery, true, logger, call),
+  });
+  const out: XdsServer = {
+    stop: () => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2_000);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }),
+  };
+  if (opts.plainPort !== undefined) out.plainPort = await bind(server, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure());
+  if (opts.tlsPort !== undefined && opts.tls) {
+    const creds = grpc.ServerCredentials.createSsl(Buffer.from(opts.tls.roots), [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false);
+    out.tlsPort = await bind(server, hostPort(opts.address, opts.tlsPort), creds);
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+// gRPC echo backends that answer with their version label, and clients for them: a plain client, and
+// proxyless clients through meshd's xDS server (`xds:///host:port`) with a per-channel bootstrap so
+// each client has its own ADS stream and node.
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const def = protoLoader.loadSync(join(import.meta.dirname, 'echo.proto'), { keepCase: true });
+const pkg = grpc.loadPackageDefinition(def) as unknown as { meshd: { test: { Echo: grpc.ServiceClientConstructor } } };
+export const EchoClient = pkg.meshd.test.Echo;
+
+export interface Backend {
+  version: string;
+  port: number;
+  server: grpc.Server;
+  calls: number;
+}
+
+export async function startBackend(version: string, port = 0, server: grpc.Server = new grpc.Server()): Promise<Backend> {
+  const backend: Backend = { version, port: 0, server, calls: 0 };
+  server.addService(EchoClient.service, {
+    Echo: (call: grpc.ServerUnaryCall<{ message: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      backend.calls++;
+      cb(null, { version, message: call.request.message });
+    },
+  });
+  backend.port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return backend;
+}
+
+export function bootstrap(xdsPort: number, nodeId: string, namespace = 'default'): Record<string, unknown> {
+  return {
+    xds_servers: [{ server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: nodeId, locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: namespace } },
+    server_listener_resource_name_template: 'xds.istio.io/grpc/lds/inbound/%s',
+  };
+}
+
+export type Echo = grpc.Client & { Echo(req: { message: string }, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { version: string }) => void): void };
+
+export function xdsClient(target: string, xdsPort: number, nodeId: string): Echo {
+  return new EchoClient(`xds:///${target}`, grpc.credentials.createInsecure(), {
+    'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap(xdsPort, nodeId)),
+  }) as unknown as Echo;
+}
+
+export interface CallResult {
+  version?: string;
+  code?: number;
+  details?: string;
+  ms: number;
+}
+
+export function call(client: Echo, headers: Record<string, string> = {}, deadlineMs = 5_000): Promise<CallResult> {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(headers)) md.set(k, v);
+  const start = Date.now();
+  return new Promise((resolve) =>
+    client.Echo({ message: 'hi' }, md, { deadline: Date.now() + deadlineMs }, (err, res) =>
+      resolve(err ? { code: err.code, details: err.details, ms: Date.now() - start } : { version: res?.version, ms: Date.now() - start }),
+    ),
+  );
+}
+
+/** Version counts over `n` concurrent calls. */
+export async function spread(client: Echo, n: number, headers: Record<string, string> = {}): Promise<Record<string, number>> {
+  const results = await Promise.all(Array.from({ length: n }, () => call(client, headers)));
+  const counts: Record<string, number> = {};
+  for (const r of results) {
+    const k = r.version ?? `error:${r.code}`;
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}
