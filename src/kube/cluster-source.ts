@@ -1,8 +1,10 @@
-// Cluster mode: keeps the object store in step with the API server for the kinds the injector reads:
-// ConfigMaps in meshd's namespace (mesh config, injector config), Nodes (native sidecar detection) and
-// Namespaces (OpenShift UID ranges).
-import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+// Cluster mode: keeps the object store in step with the API server for the kinds meshd reads:
+// ConfigMaps in meshd's namespace (mesh config, injector config), Nodes (native sidecar detection,
+// localities) and Namespaces (OpenShift UID ranges); and for xDS, Services, EndpointSlices, Pods and
+// Istio's networking config.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.js';
+import { errorMessage, isNotFound } from './errors.js';
 import { watchResource, type ResilientInformer } from './informer.js';
 import type { KubeObject, ObjectStore } from './store.js';
 
@@ -11,24 +13,62 @@ function plain(kind: string, obj: KubernetesObject): KubeObject {
   return { ...(JSON.parse(JSON.stringify(obj)) as KubeObject), kind };
 }
 
+/** Istio networking kinds xDS reads, at a version every supported Istio CRD set serves. */
+const ISTIO_KINDS: Array<[kind: string, plural: string]> = [
+  ['VirtualService', 'virtualservices'],
+  ['DestinationRule', 'destinationrules'],
+  ['Gateway', 'gateways'],
+  ['ServiceEntry', 'serviceentries'],
+  ['WorkloadEntry', 'workloadentries'],
+  ['Sidecar', 'sidecars'],
+];
+
+/** discovery.k8s.io/v1 from Kubernetes 1.21; v1beta1 before it (and until 1.25). */
+async function endpointSliceVersion(custom: CustomObjectsApi): Promise<string> {
+  try {
+    await custom.listClusterCustomObject({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', limit: 1 });
+    return 'v1';
+  } catch (err) {
+    if (isNotFound(err)) return 'v1beta1';
+    throw err;
+  }
+}
+
 export async function watchCluster(kc: KubeConfig, namespace: string, store: ObjectStore, logger: Logger): Promise<() => Promise<void>> {
   const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
   const informers: ResilientInformer[] = [];
-  const watch = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>): void => {
-    informers.push(
-      watchResource(kc, path, list as never, {
-        upsert: (o) => store.upsert(plain(kind, o), `cluster:${kind}`),
-        remove: (o) => store.remove(kind, o.metadata?.namespace, o.metadata?.name ?? ''),
-        // A re-list replaces what we had of this kind, dropping objects deleted while we were not watching.
-        synced: (items) => store.replaceSource(`cluster:${kind}`, items.map((i) => plain(kind, i))),
-        error: (err, retryInMs) => logger.warn({ kind, err: (err as Error)?.message ?? String(err), retryInMs }, 'watch failed; restarting'),
-      }),
-    );
+  const gates: Array<Promise<void>> = [];
+  /** `optional`: a kind whose API may be missing (CRDs not installed): startup does not wait for it. */
+  const watch = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>, optional = false): void => {
+    let missing!: () => void;
+    const absent = new Promise<void>((r) => (missing = r));
+    const informer = watchResource(kc, path, list as never, {
+      upsert: (o) => store.upsert(plain(kind, o), `cluster:${kind}`),
+      remove: (o) => store.remove(kind, o.metadata?.namespace, o.metadata?.name ?? ''),
+      // A re-list replaces what we had of this kind, dropping objects deleted while we were not watching.
+      synced: (items) => store.replaceSource(`cluster:${kind}`, items.map((i) => plain(kind, i))),
+      error: (err, retryInMs) => {
+        if (optional && isNotFound(err)) missing();
+        logger.warn({ kind, err: errorMessage(err), retryInMs }, 'watch failed; restarting');
+      },
+    });
+    informers.push(informer);
+    gates.push(optional ? Promise.race([informer.ready, absent]) : informer.ready);
   };
+  const customList = (group: string, version: string, plural: string) => async () =>
+    (await custom.listClusterCustomObject({ group, version, plural })) as { items: KubernetesObject[] };
+
   watch('ConfigMap', `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace }));
   watch('Node', '/api/v1/nodes', () => core.listNode());
   watch('Namespace', '/api/v1/namespaces', () => core.listNamespace());
-  await Promise.all(informers.map((i) => i.ready));
+  watch('Service', '/api/v1/services', () => core.listServiceForAllNamespaces());
+  watch('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces());
+  const sliceVersion = await endpointSliceVersion(custom);
+  watch('EndpointSlice', `/apis/discovery.k8s.io/${sliceVersion}/endpointslices`, customList('discovery.k8s.io', sliceVersion, 'endpointslices'));
+  for (const [kind, plural] of ISTIO_KINDS) watch(kind, `/apis/networking.istio.io/v1beta1/${plural}`, customList('networking.istio.io', 'v1beta1', plural), true);
+  await Promise.all(gates);
+  logger.info({ endpointSlices: `discovery.k8s.io/${sliceVersion}` }, 'cluster caches synced');
   return async () => {
     await Promise.all(informers.map((i) => i.stop()));
   };
