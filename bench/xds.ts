@@ -106,7 +106,7 @@ function procStats(pid: number): { cpuMs: number; rssMb: number; peakMb: number 
 const dir = mkdtempSync(join(tmpdir(), 'meshd-bench-xds-'));
 writeFileSync(join(dir, 'services.yaml'), toYaml(meshObjects()));
 writeFileSync(join(dir, 'routing.yaml'), toYaml(routing(() => 90)));
-const meshd = await startMeshd(['--local-dir', dir], { MESHD_LOG_LEVEL: 'warn' });
+const meshd = await startMeshd(['--local-dir', dir]);
 const pid = meshd.child.pid!;
 console.log(`meshd up with ${SERVICES} services; connecting ${CLIENTS} proxyless clients`);
 // Connections spread over 50 channels, 40 streams each (each real client would have its own).

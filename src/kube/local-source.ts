@@ -21,27 +21,44 @@ function isObj(v: unknown): v is KubeObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Parsed files by path, with the size and mtime they had: an unchanged file is not parsed again. */
+export type ParseCache = Map<string, { stamp: string; objects: KubeObject[] }>;
+
 /** Reads every object in `dir`; Lists are expanded. Files that fail to parse are reported, not fatal. */
-export async function readObjects(dir: string, onError: (file: string, err: Error) => void): Promise<KubeObject[]> {
+export async function readObjects(dir: string, onError: (file: string, err: Error) => void, cache: ParseCache = new Map()): Promise<KubeObject[]> {
   const objects: KubeObject[] = [];
-  for (const file of await yamlFiles(dir)) {
+  const files = await yamlFiles(dir);
+  for (const file of files) {
     try {
-      if ((await stat(file)).size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
+      const st = await stat(file);
+      if (st.size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
+      const stamp = `${st.size}:${st.mtimeMs}`;
+      const cached = cache.get(file);
+      if (cached?.stamp === stamp) {
+        objects.push(...cached.objects);
+        continue;
+      }
+      const parsed: KubeObject[] = [];
       for (const doc of parseYamlStream(await readFile(file, 'utf8'), file)) {
         if (!isObj(doc)) continue;
-        if (doc.kind === 'List' && Array.isArray(doc.items)) objects.push(...doc.items.filter(isObj));
-        else if (typeof doc.kind === 'string') objects.push(doc);
+        if (doc.kind === 'List' && Array.isArray(doc.items)) parsed.push(...doc.items.filter(isObj));
+        else if (typeof doc.kind === 'string') parsed.push(doc);
       }
+      cache.set(file, { stamp, objects: parsed });
+      objects.push(...parsed);
     } catch (e) {
+      cache.delete(file);
       onError(file, e as Error);
     }
   }
+  for (const file of cache.keys()) if (!files.includes(file)) cache.delete(file);
   return objects;
 }
 
 /** Loads `dir` into the store now and again whenever a file below it changes. Returns a stop function. */
 export async function watchDirectory(dir: string, store: ObjectStore, onError: (file: string, err: Error) => void): Promise<() => void> {
-  const load = async (): Promise<void> => store.replaceSource(`dir:${dir}`, await readObjects(dir, onError));
+  const cache: ParseCache = new Map();
+  const load = async (): Promise<void> => store.replaceSource(`dir:${dir}`, await readObjects(dir, onError, cache));
   await load();
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;

@@ -129,7 +129,9 @@ export class DiscoveryServer extends EventEmitter {
 
   /** Installs a new PushContext and pushes every connection. */
   setContext(ctx: PushContext): void {
-    this.generator = new ResourceGenerator(ctx, (e) => this.logger.error(e, 'generated an invalid resource; left out'));
+    // The previous generator lends its encodings to the new one, and nothing older is kept.
+    this.generator?.forgetPrevious();
+    this.generator = new ResourceGenerator(ctx, (e) => this.logger.error(e, 'generated an invalid resource; left out'), this.generator);
     const start = Date.now();
     for (const conn of this.connections.values()) this.enqueuePush(conn, start);
   }

@@ -44,11 +44,37 @@ export function visibleTo(exportTo: string[], ownNamespace: string, namespace: s
 const byAge = (a: IstioConfig, b: IstioConfig): number =>
   a.creationTimestamp.localeCompare(b.creationTimestamp) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
 
+/** Configs by the FQDN they name, exact hosts in a map and wildcards in a list, in age order. */
+class HostIndex {
+  private readonly exact = new Map<string, Array<{ config: IstioConfig; host: string }>>();
+  private readonly wildcards: Array<{ config: IstioConfig; host: string }> = [];
+
+  add(config: IstioConfig, host: string): void {
+    if (host.includes('*')) this.wildcards.push({ config, host });
+    else {
+      let list = this.exact.get(host);
+      if (!list) this.exact.set(host, (list = []));
+      list.push({ config, host });
+    }
+  }
+
+  /** Every (config, pattern) whose pattern covers `host`, exact ones first. */
+  matching(host: string): Array<{ config: IstioConfig; host: string }> {
+    return [...(this.exact.get(host) ?? []), ...this.wildcards.filter((w) => hostMatches(w.host, host))];
+  }
+}
+
 export class ConfigIndex {
   readonly virtualServices: IstioConfig[];
   readonly destinationRules: IstioConfig[];
   readonly sidecars: IstioConfig[];
   readonly gateways: IstioConfig[];
+  private readonly vsIndex = new HostIndex();
+  private readonly drIndex = new HostIndex();
+  private readonly resolvedHosts = new Map<IstioConfig, string[]>();
+  private readonly drCache = new Map<string, IstioConfig | undefined>();
+  /** Position in age order, for ties. */
+  private readonly age = new Map<IstioConfig, number>();
 
   constructor(configs: IstioConfig[], readonly domainSuffix: string, readonly rootNamespace: string) {
     const of = (kind: string): IstioConfig[] => configs.filter((c) => c.kind === kind).sort(byAge);
@@ -56,11 +82,16 @@ export class ConfigIndex {
     this.destinationRules = of('DestinationRule');
     this.sidecars = of('Sidecar');
     this.gateways = of('Gateway');
+    for (const list of [this.virtualServices, this.destinationRules]) list.forEach((c, i) => this.age.set(c, i));
+    for (const vs of this.virtualServices) for (const h of this.vsHosts(vs)) this.vsIndex.add(vs, h);
+    for (const dr of this.destinationRules) this.drIndex.add(dr, resolveHost(String(dr.spec.host ?? ''), dr.namespace, domainSuffix));
   }
 
   /** VirtualService hosts resolved to FQDNs. */
   vsHosts(vs: IstioConfig): string[] {
-    return strings(vs.spec.hosts).map((h) => resolveHost(h, vs.namespace, this.domainSuffix));
+    let hosts = this.resolvedHosts.get(vs);
+    if (!hosts) this.resolvedHosts.set(vs, (hosts = strings(vs.spec.hosts).map((h) => resolveHost(h, vs.namespace, this.domainSuffix))));
+    return hosts;
   }
 
   /**
@@ -68,15 +99,12 @@ export class ConfigIndex {
    * sidecars and gRPC). Like istiod for sidecars, one wins: the most specific host, then the oldest.
    */
   virtualServiceFor(host: string, namespace: string, gateway = 'mesh'): IstioConfig | undefined {
-    let best: { vs: IstioConfig; rank: number } | undefined;
-    for (const vs of this.virtualServices) {
-      if (!visibleTo(strings(vs.spec.exportTo), vs.namespace, namespace)) continue;
-      if (!this.boundTo(vs, gateway)) continue;
-      for (const h of this.vsHosts(vs)) {
-        if (!hostMatches(h, host)) continue;
-        const rank = specificity(h);
-        if (!best || rank > best.rank) best = { vs, rank };
-      }
+    let best: { vs: IstioConfig; rank: number; age: number } | undefined;
+    for (const { config: vs, host: h } of this.vsIndex.matching(host)) {
+      if (!visibleTo(strings(vs.spec.exportTo), vs.namespace, namespace) || !this.boundTo(vs, gateway)) continue;
+      const rank = specificity(h);
+      const age = this.age.get(vs)!;
+      if (!best || rank > best.rank || (rank === best.rank && age < best.age)) best = { vs, rank, age };
     }
     return best?.vs;
   }
@@ -93,17 +121,19 @@ export class ConfigIndex {
    * service's, then the root namespace, then any other that exports to it; the most specific host within.
    */
   destinationRuleFor(service: MeshService, namespace: string): IstioConfig | undefined {
+    const key = `${service.hostname}|${service.namespace}|${namespace}`;
+    if (this.drCache.has(key)) return this.drCache.get(key);
     const order = [namespace, service.namespace, this.rootNamespace];
-    let best: { dr: IstioConfig; rank: number } | undefined;
-    for (const dr of this.destinationRules) {
+    let best: { dr: IstioConfig; rank: number; age: number } | undefined;
+    for (const { config: dr, host } of this.drIndex.matching(service.hostname)) {
       if (!visibleTo(strings(dr.spec.exportTo), dr.namespace, namespace)) continue;
-      const host = resolveHost(String(dr.spec.host ?? ''), dr.namespace, this.domainSuffix);
-      if (!hostMatches(host, service.hostname)) continue;
       const nsRank = order.indexOf(dr.namespace);
-      // Namespace precedence dominates; host specificity breaks ties within one namespace tier.
+      // Namespace precedence dominates; host specificity breaks ties within one namespace tier; then age.
       const rank = (nsRank === -1 ? 0 : (order.length - nsRank) * 1e12) + Math.min(specificity(host), 1e12 - 1);
-      if (!best || rank > best.rank) best = { dr, rank };
+      const age = this.age.get(dr)!;
+      if (!best || rank > best.rank || (rank === best.rank && age < best.age)) best = { dr, rank, age };
     }
+    this.drCache.set(key, best?.dr);
     return best?.dr;
   }
 

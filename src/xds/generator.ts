@@ -45,14 +45,30 @@ function scopeOf(proxy: ProxyInfo): string {
 export class ResourceGenerator {
   private readonly cache = new Map<string, Resource | null>();
   private readonly lists = new Map<string, Resource[]>();
+  /** Encoded resources by their generated JSON: most survive a push unchanged, and encoding costs ~5x the JSON. */
+  readonly encoded = new Map<string, Resource>();
 
-  constructor(readonly ctx: PushContext, private readonly onError: (e: GenerateError) => void) {}
+  /** `previous`: the generator of the last PushContext, whose encodings are reused where nothing changed. */
+  constructor(readonly ctx: PushContext, private readonly onError: (e: GenerateError) => void, private previous?: ResourceGenerator) {}
+
+  /** Drops the link to the generator before this one, so a chain of pushes does not keep every past one alive. */
+  forgetPrevious(): void {
+    this.previous = undefined;
+  }
 
   private encode(typeUrl: string, object: Msg): Resource | null {
     const name = resourceName(object);
+    const key = `${typeUrl}\0${JSON.stringify(object)}`;
+    const known = this.encoded.get(key) ?? this.previous?.encoded.get(key);
+    if (known) {
+      this.encoded.set(key, known);
+      return known;
+    }
     try {
       const bytes = encodeMessage(typeUrl, object);
-      return { name, typeUrl, object, bytes, hash: createHash('sha1').update(bytes).digest('base64url').slice(0, 16) };
+      const r = { name, typeUrl, object, bytes, hash: createHash('sha1').update(bytes).digest('base64url').slice(0, 16) };
+      this.encoded.set(key, r);
+      return r;
     } catch (e) {
       this.onError({ typeUrl, name, error: (e as Error).message });
       return null;
