@@ -18,7 +18,7 @@ import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { DiscoveryServer } from '../xds/ads.js';
 import type { DebounceOptions } from '../xds/debounce.js';
-import { startXdsServer } from '../xds/server.js';
+import { startXdsServer, type XdsServer } from '../xds/server.js';
 import { startXdsUpdates } from '../xds/updates.js';
 import type { CommonOptions, ServeClusterOptions } from './options.js';
 
@@ -64,6 +64,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const kc = loadKubeConfig(opts.kubeconfig);
   if (!opts.tlsCert !== !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
   let onServingChange = (_: ServingCertificate): void => undefined;
+  let xds: XdsServer | undefined;
   let serving: ServingCertificate | undefined;
   if (kc) {
     logger.info({ server: kc.getCurrentCluster()?.server }, 'watching the cluster');
@@ -100,6 +101,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     onServingChange = (next) => {
       writeCa(opts, next.roots);
       webhook.server.setSecureContext({ ...TLS_OPTIONS, cert: next.cert, key: next.key });
+      xds?.setTls(next);
       logger.info('serving certificate re-issued');
     };
   }
@@ -111,7 +113,9 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     // Certificates mounted from a Secret rotate in place: pick them up without a restart.
     const reloadTls = (): void => {
       try {
-        webhook.server.setSecureContext({ ...TLS_OPTIONS, cert: readFileSync(opts.tlsCert!, 'utf8'), key: readFileSync(opts.tlsKey!, 'utf8') });
+        const next = { cert: readFileSync(opts.tlsCert!, 'utf8'), key: readFileSync(opts.tlsKey!, 'utf8') };
+        webhook.server.setSecureContext({ ...TLS_OPTIONS, ...next });
+        xds?.setTls({ ...next, roots: next.cert });
         logger.info('serving certificate reloaded');
       } catch (err) {
         logger.error({ err: (err as Error).message }, 'cannot reload the serving certificate; keeping the old one');
@@ -124,7 +128,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   }
   const discovery = new DiscoveryServer(logger, metrics.xds);
   stops.push(startXdsUpdates(store, discovery, { domainSuffix: opts.domainSuffix, debounce: opts.debounce, mesh: () => settings.current.mesh }, metrics.xds, logger));
-  const xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert } }, logger);
+  xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert } }, logger);
   const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery);
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
@@ -138,7 +142,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     logger.info({ signal }, `shutting down; still serving for ${opts.shutdownDelayMs} ms`);
     await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
     await webhook.close();
-    await xds.stop();
+    await xds?.stop();
     await monitoring.close();
     await Promise.allSettled(stops.map((stop) => stop()));
   });

@@ -92,16 +92,60 @@ function serveStream<Req extends { node?: unknown }, Res>(
   call.on('error', close);
 }
 
+export interface ServingTls {
+  cert: string;
+  key: string;
+  roots: string;
+}
+
+/**
+ * The secure port's certificate as a grpc-js certificate provider, so a re-issued serving certificate
+ * reaches new connections without a restart (grpc-js' createSsl credentials are fixed).
+ */
+class ServingCertificateProvider implements grpc.experimental.CertificateProvider {
+  private readonly ca = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  private readonly identity = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+
+  constructor(private tls: ServingTls) {}
+
+  set(tls: ServingTls): void {
+    this.tls = tls;
+    for (const l of this.ca) l({ caCertificate: Buffer.from(tls.roots) });
+    for (const l of this.identity) l({ certificate: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) });
+  }
+
+  // grpc-js registers its watcher only after adding these listeners, so the first update must come later.
+  addCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
+    this.ca.add(l);
+    setImmediate(() => this.ca.has(l) && l({ caCertificate: Buffer.from(this.tls.roots) }));
+  }
+
+  removeCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
+    this.ca.delete(l);
+  }
+
+  addIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.identity.add(l);
+    setImmediate(() => this.identity.has(l) && l({ certificate: Buffer.from(this.tls.cert), privateKey: Buffer.from(this.tls.key) }));
+  }
+
+  removeIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.identity.delete(l);
+  }
+}
+
 export interface XdsListenOptions {
   address: string;
   plainPort?: number;
   tlsPort?: number;
-  tls?: { cert: string; key: string; roots: string };
+  tls?: ServingTls;
 }
 
 export interface XdsServer {
   plainPort?: number;
   tlsPort?: number;
+  /** Serves a new certificate on the secure port (existing connections keep theirs). */
+  setTls(tls: ServingTls): void;
   stop(): Promise<void>;
 }
 
@@ -116,7 +160,9 @@ export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListen
     StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => serveStream(discovery, false, logger, call),
     DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => serveStream(discovery, true, logger, call),
   });
+  const provider = opts.tls ? new ServingCertificateProvider(opts.tls) : undefined;
   const out: XdsServer = {
+    setTls: (tls) => provider?.set(tls),
     stop: () => new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();
@@ -129,8 +175,9 @@ export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListen
     }),
   };
   if (opts.plainPort !== undefined) out.plainPort = await bind(server, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure());
-  if (opts.tlsPort !== undefined && opts.tls) {
-    const creds = grpc.ServerCredentials.createSsl(Buffer.from(opts.tls.roots), [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false);
+  if (opts.tlsPort !== undefined && provider) {
+    // Client certificates are requested (istio-agent presents one) but not required: CSRs authenticate by token.
+    const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
     out.tlsPort = await bind(server, hostPort(opts.address, opts.tlsPort), creds);
   }
   return out;

@@ -174,6 +174,15 @@ describe('proxyless gRPC through meshd xDS', () => {
     assert.equal(healed.errors, undefined);
   });
 
+  it('exports istiod’s xDS metrics: connected proxies, pushes by type, rejects and convergence time', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${m.monitoringPort}/metrics`)).text();
+    const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+    assert.ok(value(/^pilot_xds (\d+)/m) >= 1, 'pilot_xds');
+    for (const type of ['lds', 'rds', 'cds', 'eds']) assert.ok(value(new RegExp(`^pilot_xds_pushes\\{type="${type}"\\} (\\d+)`, 'm')) >= 1, `pilot_xds_pushes ${type}`);
+    assert.ok(value(/^pilot_total_xds_rejects\{type="rds"\} (\d+)/m) >= 1, 'the NACK above is counted');
+    assert.ok(value(/^pilot_proxy_convergence_time_count (\d+)/m) >= 1, 'convergence observed');
+  });
+
   it('gives an XdsServer its inbound listener, so it starts serving', async () => {
     const port = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {

@@ -211,7 +211,7 @@ describe('Delta', () => {
 });
 
 describe('TLS on the secure port', () => {
-  it('serves ADS over TLS with a certificate for istiod.<ns>.svc', async () => {
+  it('serves ADS over TLS with a certificate for istiod.<ns>.svc, and a re-issued one without a restart', async () => {
     const ca = await createCA('test CA');
     const serving = await issueServingCertificate(ca, ca.certPem, ca.certPem, 'istio-system', 'default');
     const secure = await startTestXds(mesh(), { plainPort: undefined, tlsPort: 0, tls: serving });
@@ -226,6 +226,16 @@ describe('TLS on the secure port', () => {
       u.send({ node: node(GRPC), type_url: TYPE.cluster, resource_names: [ECHO] });
       assert.equal((await u.failure())?.code, grpc.status.UNAVAILABLE);
       untrusted.close();
+
+      // A re-issued certificate (say, after a root rotation) is served to new connections without a restart.
+      const ca2 = await createCA('rotated CA');
+      secure.server.setTls(await issueServingCertificate(ca2, ca2.certPem, ca2.certPem, 'istio-system', 'default'));
+      const rotated = new AdsClient(`127.0.0.1:${secure.server.tlsPort}`, grpc.credentials.createSsl(Buffer.from(ca2.certPem)), { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' });
+      const r = rotated.sotw();
+      r.send({ node: node(GRPC, { GENERATOR: 'grpc' }), type_url: TYPE.cluster, resource_names: [ECHO] });
+      assert.deepEqual(names(await r.mustNext()), [ECHO]);
+      r.close();
+      rotated.close();
     } finally {
       c.close();
       await secure.close();
