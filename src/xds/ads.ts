@@ -168,6 +168,19 @@ export class DiscoveryServer extends EventEmitter {
     this.emit('nack', { conn, typeUrl, nonce, error: message } satisfies XdsEvent);
   }
 
+  /** Records an ACK of the last response; false (and a metric) when the nonce is stale and the request is to be ignored. */
+  private ack(conn: Connection, w: Watch, typeUrl: string, nonce: string, version: string | undefined): boolean {
+    if (nonce !== w.nonceSent) {
+      this.metrics.expiredNonce.inc({ type: shortType(typeUrl) });
+      return false;
+    }
+    w.nonceAcked = nonce;
+    w.versionAcked = version;
+    w.lastError = undefined;
+    this.emit('ack', { conn, typeUrl, nonce, version } satisfies XdsEvent);
+    return true;
+  }
+
   // ---- State of the World ----
 
   /** Handles one SotW request (istiod's ShouldRespond, then the response). */
@@ -192,14 +205,7 @@ export class DiscoveryServer extends EventEmitter {
       this.respondSotw(conn, typeUrl, w, false);
       return;
     }
-    if (nonce !== w.nonceSent) {
-      this.metrics.expiredNonce.inc({ type: shortType(typeUrl) });
-      return;
-    }
-    w.nonceAcked = nonce;
-    w.versionAcked = req.version_info;
-    w.lastError = undefined;
-    this.emit('ack', { conn, typeUrl, nonce, version: req.version_info, names: [...names] } satisfies XdsEvent);
+    if (!this.ack(conn, w, typeUrl, nonce, req.version_info)) return;
     const changed = !sameSet(w.names, names);
     const added = [...names].filter((n) => !w!.names.has(n));
     w.names = names;
@@ -240,14 +246,7 @@ export class DiscoveryServer extends EventEmitter {
     this.emit('request', { conn, typeUrl, nonce, names: subscribe } satisfies XdsEvent);
     if (req.error_detail) return this.nack(conn, w, typeUrl, nonce, req.error_detail);
     if (nonce && w) {
-      if (nonce !== w.nonceSent) {
-        this.metrics.expiredNonce.inc({ type: shortType(typeUrl) });
-        return;
-      }
-      w.nonceAcked = nonce;
-      w.versionAcked = w.versionSent;
-      w.lastError = undefined;
-      this.emit('ack', { conn, typeUrl, nonce, version: w.versionSent } satisfies XdsEvent);
+      if (!this.ack(conn, w, typeUrl, nonce, w.versionSent)) return;
       if (subscribe.length === 0 && unsubscribe.length === 0) return;
     }
     const first = !w;
