@@ -63,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
         maxMs: durationMs(f['debounce-max'] ?? process.env.PILOT_DEBOUNCE_MAX, 10_000, '--debounce-max'),
       },
       domainSuffix: f.domain ?? process.env.DOMAIN_SUFFIX ?? 'cluster.local',
+      workloadCerts: {
+        defaultTtlSeconds: durationMs(process.env.DEFAULT_WORKLOAD_CERT_TTL, 24 * 3600_000, 'DEFAULT_WORKLOAD_CERT_TTL') / 1000,
+        maxTtlSeconds: durationMs(process.env.MAX_WORKLOAD_CERT_TTL, 90 * 24 * 3600_000, 'MAX_WORKLOAD_CERT_TTL') / 1000,
+      },
+      tokenAudiences: (process.env.TOKEN_AUDIENCES || 'istio-ca').split(',').map((a) => a.trim()).filter(Boolean),
       tlsCert: f['tls-cert'],
       tlsKey: f['tls-key'],
       caOut: f['ca-out'],

@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
+import { CertificateService, certificateServiceImplementation, type SigningCa } from '../ca/certificate-service.js';
 import { createCA, issueServingCertificate, type ServingCertificate } from '../ca/self-signed.js';
+import { kubeTokenAuthenticator, noAuthenticator } from '../ca/token-auth.js';
+import type { WorkloadCertPolicy } from '../ca/workload.js';
 import { startControlPlane } from '../controllers/control-plane.js';
 import { SettingsSource } from '../inject/settings-source.js';
 import { loadKubeConfig } from '../kube/client.js';
@@ -39,6 +42,10 @@ export interface ServeOptions extends CommonOptions {
   /** How long a client may take to send a whole request (slow clients are cut off after it). */
   requestTimeoutMs: number;
   cluster: ServeClusterOptions;
+  /** Workload certificate lifetimes (DEFAULT_WORKLOAD_CERT_TTL, MAX_WORKLOAD_CERT_TTL). */
+  workloadCerts: WorkloadCertPolicy;
+  /** Audiences a workload token must carry (TOKEN_AUDIENCES). */
+  tokenAudiences: string[];
 }
 
 function writeCa(opts: ServeOptions, pem: string): string {
@@ -47,9 +54,9 @@ function writeCa(opts: ServeOptions, pem: string): string {
   return caFile;
 }
 
-async function selfSignedTls(opts: ServeOptions): Promise<ServingCertificate> {
+async function selfSignedTls(opts: ServeOptions): Promise<{ serving: ServingCertificate; ca: SigningCa }> {
   const ca = await createCA('meshd self-signed CA');
-  return issueServingCertificate(ca, ca.certPem, ca.certPem, opts.namespace, opts.revision);
+  return { serving: await issueServingCertificate(ca, ca.certPem, ca.certPem, opts.namespace, opts.revision), ca: { signer: ca, chainPem: ca.certPem, rootsPem: ca.certPem } };
 }
 
 export async function runServe(opts: ServeOptions): Promise<void> {
@@ -66,6 +73,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   let onServingChange = (_: ServingCertificate): void => undefined;
   let xds: XdsServer | undefined;
   let serving: ServingCertificate | undefined;
+  /** The CA that signs workload certificates; none when the operator supplies the serving certificate. */
+  let signingCa: (() => SigningCa) | undefined;
   if (kc) {
     logger.info({ server: kc.getCurrentCluster()?.server }, 'watching the cluster');
     const stopCluster = await watchCluster(kc, opts.namespace, store, logger);
@@ -75,6 +84,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       const controlPlane = await startControlPlane(kc, { ...opts.cluster, namespace: opts.namespace, revision: opts.revision }, logger, (s) => onServingChange(s));
       stops.push(() => controlPlane.stop());
       serving = controlPlane.serving;
+      signingCa = () => controlPlane.root;
     }
   } else if (!opts.localDir) {
     logger.info('no kubeconfig and no --local-dir: serving with settings from files and defaults only');
@@ -95,7 +105,11 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   }
 
   if (!opts.tlsCert) {
-    serving ??= await selfSignedTls(opts);
+    if (!serving) {
+      const local = await selfSignedTls(opts);
+      serving = local.serving;
+      signingCa = () => local.ca;
+    }
     const caFile = writeCa(opts, serving.roots);
     logger.info({ caFile }, 'serving with a certificate meshd signed; the roots that verify it are written to caFile');
     onServingChange = (next) => {
@@ -128,7 +142,20 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   }
   const discovery = new DiscoveryServer(logger, metrics.xds);
   stops.push(startXdsUpdates(store, discovery, { domainSuffix: opts.domainSuffix, debounce: opts.debounce, mesh: () => settings.current.mesh }, metrics.xds, logger));
-  xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert } }, logger);
+  const ca = signingCa
+    ? [{
+        definition: CertificateService.service,
+        implementation: certificateServiceImplementation({
+          authenticate: kc ? kubeTokenAuthenticator(kc, opts.tokenAudiences, () => String(settings.current.mesh.trustDomain || 'cluster.local')) : noAuthenticator,
+          ca: signingCa,
+          policy: opts.workloadCerts,
+          metrics: metrics.ca,
+          logger,
+        }),
+      }]
+    : [];
+  if (!signingCa) logger.warn('no CA key with --tls-cert: the certificate service is not offered on the secure port');
+  xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert }, secureServices: ca }, logger);
   const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery);
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });

@@ -26,6 +26,8 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   serving: ServingCertificate;
+  /** The CA root in force (it follows rotations and plug-in changes). */
+  root: CaRoot;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,9 @@ export async function startControlPlane(
   return {
     get serving() {
       return serving;
+    },
+    get root() {
+      return root;
     },
     stop: async () => {
       clearInterval(poll);

@@ -13,9 +13,17 @@ export interface XdsMetrics {
   virtualServices: Gauge;
 }
 
+export interface CaMetrics {
+  csr: Counter;
+  authFailure: Counter;
+  success: Counter;
+  signError: Counter<'error_type'>;
+}
+
 export interface Metrics {
   registry: Registry;
   xds: XdsMetrics;
+  ca: CaMetrics;
   injectionRequests: Counter;
   injectionSuccess: Counter;
   injectionFailure: Counter;
@@ -36,15 +44,21 @@ export function createMetrics(): Metrics {
   return {
     registry,
     xds: {
-      connected: gauge('pilot_xds', 'Number of endpoints connected to this pilot using XDS.'),
+      connected: gauge('pilot_xds', 'xDS streams connected.'),
       pushes: typed('pilot_xds_pushes', 'xDS responses sent, by type (cds, eds, lds, rds).'),
-      rejects: typed('pilot_total_xds_rejects', 'Total number of XDS responses from pilot rejected by proxy.'),
-      expiredNonce: typed('pilot_xds_expired_nonce', 'Total number of XDS requests with an expired nonce.'),
-      convergence: seconds('pilot_proxy_convergence_time', 'Delay in seconds between config change and a proxy receiving all required configuration.', [0.1, 0.5, 1, 3, 5, 10, 20, 30]),
-      debounce: seconds('pilot_debounce_time', 'Delay in seconds between the first config enters debouncing and the merged push request is pushed into the push queue.', [0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30]),
-      pushContextInit: seconds('pilot_pushcontext_init_seconds', 'Total time in seconds Pilot takes to init pushContext.', [0.01, 0.1, 0.5, 1, 3, 5]),
-      services: gauge('pilot_services', 'Total services known to pilot.'),
-      virtualServices: gauge('pilot_virt_services', 'Total virtual services known to pilot.'),
+      rejects: typed('pilot_total_xds_rejects', 'xDS responses rejected by proxies (NACKs), by type.'),
+      expiredNonce: typed('pilot_xds_expired_nonce', 'xDS requests carrying a stale nonce, by type.'),
+      convergence: seconds('pilot_proxy_convergence_time', 'Seconds from the start of a push until all of a proxy’s types were written.', [0.1, 0.5, 1, 3, 5, 10, 20, 30]),
+      debounce: seconds('pilot_debounce_time', 'Seconds from the first debounced change until its push context is built.', [0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30]),
+      pushContextInit: seconds('pilot_pushcontext_init_seconds', 'Seconds to build a push context.', [0.01, 0.1, 0.5, 1, 3, 5]),
+      services: gauge('pilot_services', 'Services in the registry.'),
+      virtualServices: gauge('pilot_virt_services', 'VirtualServices known.'),
+    },
+    ca: {
+      csr: counter('citadel_server_csr_count', 'Certificate signing requests received.'),
+      authFailure: counter('citadel_server_authentication_failure_count', 'Certificate requests refused because the caller was not authenticated.'),
+      success: counter('citadel_server_success_cert_issuance_count', 'Workload certificates issued.'),
+      signError: new Counter({ name: 'citadel_server_csr_sign_error_count', help: 'Certificate requests that failed to sign, by error type.', labelNames: ['error_type'], registers: [registry] }),
     },
     injectionRequests: counter('sidecar_injection_requests_total', 'Total number of sidecar injection requests.'),
     injectionSuccess: counter('sidecar_injection_success_total', 'Total number of successful sidecar injection requests.'),

@@ -134,11 +134,18 @@ class ServingCertificateProvider implements grpc.experimental.CertificateProvide
   }
 }
 
+export interface GrpcService {
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
 export interface XdsListenOptions {
   address: string;
   plainPort?: number;
   tlsPort?: number;
   tls?: ServingTls;
+  /** Served on the secure port only, beside ADS (istiod's CA service). */
+  secureServices?: GrpcService[];
 }
 
 export interface XdsServer {
@@ -154,31 +161,50 @@ const bind = (server: grpc.Server, addr: string, creds: grpc.ServerCredentials):
 
 const hostPort = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
-export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListenOptions, logger: Logger): Promise<XdsServer> {
+function grpcServer(discovery: DiscoveryServer, logger: Logger, extra: GrpcService[]): grpc.Server {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024, 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
   server.addService(adsServiceDefinition(), {
     StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => serveStream(discovery, false, logger, call),
     DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => serveStream(discovery, true, logger, call),
   });
+  for (const s of extra) server.addService(s.definition, s.implementation);
+  return server;
+}
+
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2_000);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** ADS in plain text on one port and over TLS (with the secure-only services) on the other, like istiod's 15010 and 15012. */
+export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListenOptions, logger: Logger): Promise<XdsServer> {
+  const servers: grpc.Server[] = [];
   const provider = opts.tls ? new ServingCertificateProvider(opts.tls) : undefined;
   const out: XdsServer = {
     setTls: (tls) => provider?.set(tls),
-    stop: () => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 2_000);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    }),
+    stop: async () => {
+      await Promise.all(servers.map(shutdown));
+    },
   };
-  if (opts.plainPort !== undefined) out.plainPort = await bind(server, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure());
+  if (opts.plainPort !== undefined) {
+    const plain = grpcServer(discovery, logger, []);
+    servers.push(plain);
+    out.plainPort = await bind(plain, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure());
+  }
   if (opts.tlsPort !== undefined && provider) {
+    const secure = grpcServer(discovery, logger, opts.secureServices ?? []);
+    servers.push(secure);
     // Client certificates are requested (istio-agent presents one) but not required: CSRs authenticate by token.
     const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
-    out.tlsPort = await bind(server, hostPort(opts.address, opts.tlsPort), creds);
+    out.tlsPort = await bind(secure, hostPort(opts.address, opts.tlsPort), creds);
   }
   return out;
 }
