@@ -1,12 +1,13 @@
 // Cluster mode: keeps the object store in step with the API server for the kinds meshd reads:
 // ConfigMaps in meshd's namespace (mesh config, injector config), Nodes (native sidecar detection,
-// localities) and Namespaces (OpenShift UID ranges); and for xDS, Services, EndpointSlices, Pods and
-// Istio's networking config.
+// localities) and Namespaces (OpenShift UID ranges); and for xDS, Services, EndpointSlices, Pods, TLS
+// Secrets and Istio's networking config.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.js';
 import { errorMessage, isNotFound } from './errors.js';
 import { watchResource, type ResilientInformer } from './informer.js';
 import type { KubeObject, ObjectStore } from './store.js';
+import { credentialOf } from '../xds/credentials.js';
 
 /** Typed client objects turned into plain JSON, with the kind the list responses leave out. */
 function plain(kind: string, obj: KubernetesObject): KubeObject {
@@ -39,15 +40,23 @@ export async function watchCluster(kc: KubeConfig, namespace: string, store: Obj
   const custom = kc.makeApiClient(CustomObjectsApi);
   const informers: ResilientInformer[] = [];
   const gates: Array<Promise<void>> = [];
-  /** `optional`: a kind whose API may be missing (CRDs not installed): startup does not wait for it. */
-  const watch = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>, optional = false): void => {
+  /**
+   * `optional`: a kind whose API may be missing (CRDs not installed): startup does not wait for it.
+   * `keep`: which objects are worth holding (the rest are treated as absent).
+   */
+  const watch = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>, optional = false, keep: (o: KubeObject) => boolean = () => true): void => {
     let missing!: () => void;
     const absent = new Promise<void>((r) => (missing = r));
+    const remove = (o: KubernetesObject): void => store.remove(kind, o.metadata?.namespace, o.metadata?.name ?? '');
     const informer = watchResource(kc, path, list as never, {
-      upsert: (o) => store.upsert(plain(kind, o), `cluster:${kind}`),
-      remove: (o) => store.remove(kind, o.metadata?.namespace, o.metadata?.name ?? ''),
+      upsert: (o) => {
+        const p = plain(kind, o);
+        if (keep(p)) store.upsert(p, `cluster:${kind}`);
+        else remove(o);
+      },
+      remove,
       // A re-list replaces what we had of this kind, dropping objects deleted while we were not watching.
-      synced: (items) => store.replaceSource(`cluster:${kind}`, items.map((i) => plain(kind, i))),
+      synced: (items) => store.replaceSource(`cluster:${kind}`, items.map((i) => plain(kind, i)).filter(keep)),
       error: (err, retryInMs) => {
         if (optional && isNotFound(err)) missing();
         logger.warn({ kind, err: errorMessage(err), retryInMs }, 'watch failed; restarting');
@@ -64,6 +73,8 @@ export async function watchCluster(kc: KubeConfig, namespace: string, store: Obj
   watch('Namespace', '/api/v1/namespaces', () => core.listNamespace());
   watch('Service', '/api/v1/services', () => core.listServiceForAllNamespaces());
   watch('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces());
+  // Only Secrets holding TLS credentials are kept: SDS serves them to gateways (credentialName).
+  watch('Secret', '/api/v1/secrets', () => core.listSecretForAllNamespaces(), false, (o) => credentialOf(o) !== undefined);
   const sliceVersion = await endpointSliceVersion(custom);
   watch('EndpointSlice', `/apis/discovery.k8s.io/${sliceVersion}/endpointslices`, customList('discovery.k8s.io', sliceVersion, 'endpointslices'));
   for (const [kind, plural] of ISTIO_KINDS) watch(kind, `/apis/networking.istio.io/v1beta1/${plural}`, customList('networking.istio.io', 'v1beta1', plural), true);

@@ -3,6 +3,7 @@
 import { parseGoDuration } from '../validation/decode.js';
 import type { IstioConfig, MeshConfig, MeshEndpoint, MeshService, ProxyInfo, ServicePort } from '../types.js';
 import { ConfigIndex, sidecarImports, visibleTo } from './config-index.js';
+import type { TlsCredential } from './credentials.js';
 import { registryKey, type Registry } from './registry.js';
 
 export interface MeshSettings {
@@ -63,12 +64,14 @@ export class PushContext {
     readonly registry: Registry,
     readonly config: ConfigIndex,
     readonly mesh: MeshSettings,
+    /** TLS credentials by `namespace/name`, for SDS. */
+    readonly credentials: Map<string, TlsCredential> = new Map(),
   ) {
     for (const s of registry.services) this.byHost.set(s.hostname, [...(this.byHost.get(s.hostname) ?? []), s]);
   }
 
-  static build(version: string, registry: Registry, configs: IstioConfig[], mesh: MeshSettings): PushContext {
-    return new PushContext(version, registry, new ConfigIndex(configs, mesh.domainSuffix, mesh.rootNamespace), mesh);
+  static build(version: string, registry: Registry, configs: IstioConfig[], mesh: MeshSettings, credentials?: Map<string, TlsCredential>): PushContext {
+    return new PushContext(version, registry, new ConfigIndex(configs, mesh.domainSuffix, mesh.rootNamespace), mesh, credentials);
   }
 
   /** The service named `host` that a proxy in `namespace` may see; its own namespace's wins a tie. */

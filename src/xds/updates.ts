@@ -7,14 +7,15 @@ import type { IstioConfig, MeshConfig } from '../types.js';
 import { validateObject } from '../validation/validate.js';
 import type { DiscoveryServer } from './ads.js';
 import { toConfig } from './config-index.js';
+import { credentialsFrom } from './credentials.js';
 import { Debouncer, type DebounceOptions } from './debounce.js';
 import { meshSettings, PushContext } from './push-context.js';
 import { buildRegistry } from './registry.js';
 
 const REGISTRY_KINDS = ['Service', 'EndpointSlice', 'Pod', 'Node', 'ServiceEntry', 'WorkloadEntry'];
 const ROUTING_KINDS = ['VirtualService', 'DestinationRule', 'Sidecar', 'Gateway'];
-/** Kinds whose changes trigger a push (ConfigMap: the mesh config). */
-export const XDS_KINDS = new Set([...REGISTRY_KINDS, ...ROUTING_KINDS, 'ConfigMap']);
+/** Kinds whose changes trigger a push (ConfigMap: the mesh config; Secret: SDS credentials). */
+export const XDS_KINDS = new Set([...REGISTRY_KINDS, ...ROUTING_KINDS, 'ConfigMap', 'Secret']);
 
 export interface UpdateOptions {
   domainSuffix: string;
@@ -50,7 +51,7 @@ export function buildPushContext(store: ObjectStore, opts: Omit<UpdateOptions, '
   // istiod's PushVersion: a timestamp and a counter, one per push.
   const version = `${new Date().toISOString()}/${++pushCounter}`;
   const configs: IstioConfig[] = ROUTING_KINDS.flatMap((kind) => store.list(kind).filter((o) => valid(o, logger)).map(toConfig));
-  return PushContext.build(version, registry, configs, meshSettings(opts.mesh(), opts.domainSuffix));
+  return PushContext.build(version, registry, configs, meshSettings(opts.mesh(), opts.domainSuffix), credentialsFrom(store.list('Secret')));
 }
 
 export function startXdsUpdates(store: ObjectStore, discovery: DiscoveryServer, opts: UpdateOptions, metrics: XdsMetrics, logger: Logger): () => void {

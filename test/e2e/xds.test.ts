@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import * as xds from '@grpc/grpc-js-xds';
+import { TYPE } from '../../src/xds/protos.js';
+import { AdsClient, decoded, node } from '../helpers/ads-client.js';
 import { spread, startBackend, xdsClient, type Backend, type Echo } from '../helpers/echo.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { startCluster, type Cluster } from './cluster.js';
@@ -86,5 +88,25 @@ describe('xDS from the Kubernetes API', () => {
 
     await custom.deleteNamespacedCustomObject({ group: 'discovery.k8s.io', version: 'v1beta1', namespace: NS, plural: 'endpointslices', name: 'echo-0' });
     await until('a deleted EndpointSlice takes its endpoint out', (c) => c.v2 === 20);
+  });
+
+  it('serves a gateway the TLS Secret of its namespace over SDS, and follows a rotation', async () => {
+    const b64 = (x: string): string => Buffer.from(x).toString('base64');
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'www-cred' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64('CERT-1'), 'tls.key': b64('KEY-1') } } });
+    const ads = new AdsClient(`127.0.0.1:${meshd.xdsPort}`);
+    const s = ads.sotw();
+    try {
+      s.send({ node: node(`router~127.0.0.1~gw.${NS}~${NS}.svc.cluster.local`, { NAMESPACE: NS }), type_url: TYPE.secret, resource_names: ['kubernetes://www-cred'] });
+      let r = await waitFor('the Secret over SDS', async () => s.next(1_000));
+      const cert = (x: Record<string, any>): string => Buffer.from(x.tls_certificate.certificate_chain.inline_bytes).toString();
+      assert.equal(cert(decoded(r)[0]!), 'CERT-1');
+      s.send({ type_url: TYPE.secret, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['kubernetes://www-cred'] });
+      await core.replaceNamespacedSecret({ namespace: NS, name: 'www-cred', body: { metadata: { name: 'www-cred' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64('CERT-2'), 'tls.key': b64('KEY-2') } } });
+      r = await s.mustNext(10_000);
+      assert.equal(cert(decoded(r)[0]!), 'CERT-2');
+    } finally {
+      s.close();
+      ads.close();
+    }
   });
 });

@@ -241,3 +241,50 @@ describe('proxyless gRPC listeners', () => {
     assert.equal(obj(g, grpcClient, TYPE.listener, ['echo:9999']).length, 0, 'an unknown port generates nothing');
   });
 });
+
+describe('gateway TLS and SDS', () => {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  const tlsSecret = (name: string, namespace: string, withCa: boolean): object => ({
+    apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name, namespace },
+    data: { 'tls.crt': b64('CERT PEM'), 'tls.key': b64('KEY PEM'), ...(withCa ? { 'ca.crt': b64('CA PEM') } : {}) },
+  });
+  const gw = istio('Gateway', 'ingress', 'default', {
+    selector: { istio: 'ingressgateway' },
+    servers: [
+      { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['www.example.com'], tls: { mode: 'SIMPLE', credentialName: 'www-cred' } },
+      { port: { number: 443, name: 'https-api', protocol: 'HTTPS' }, hosts: ['api.example.com'], tls: { mode: 'MUTUAL', credentialName: 'api-cred' } },
+    ],
+  });
+  const vs = istio('VirtualService', 'site', 'default', { hosts: ['www.example.com', 'api.example.com'], gateways: ['ingress'], http: [{ route: [{ destination: { host: 'echo', port: { number: 7070 } } }] }] });
+  const gateway = proxy('router~10.0.0.50~gw.default~default.svc.cluster.local', { NAMESPACE: 'default', LABELS: { istio: 'ingressgateway' } });
+
+  it('terminates TLS per server name with SDS credentials and routes each server by its own RDS', () => {
+    const g = generator([...echo(), gw, vs, tlsSecret('www-cred', 'default', false), tlsSecret('api-cred', 'default', true)]);
+    const [listener] = obj(g, gateway, TYPE.listener) as [Record<string, any>];
+    assert.equal(listener.name, '0.0.0.0_443');
+    assert.equal(listener.listener_filters[0].name, 'envoy.filters.listener.tls_inspector');
+    const chains = listener.filter_chains as Array<Record<string, any>>;
+    assert.deepEqual(chains.map((c) => c.filter_chain_match.server_names), [['www.example.com'], ['api.example.com']]);
+    const www = chains[0]!.transport_socket.typed_config.common_tls_context;
+    assert.equal(www.tls_certificate_sds_secret_configs[0].name, 'kubernetes://www-cred');
+    assert.equal(www.validation_context_sds_secret_config, undefined);
+    const api = chains[1]!.transport_socket.typed_config;
+    assert.equal(api.require_client_certificate, true);
+    assert.equal(api.common_tls_context.validation_context_sds_secret_config.name, 'kubernetes://api-cred-cacert');
+    assert.equal(chains[0]!.filters[0].typed_config.rds.route_config_name, 'https.443.https.ingress.default');
+    const rds = obj(g, gateway, TYPE.route, ['https.443.https-api.ingress.default'])[0]!;
+    assert.deepEqual(rds.virtual_hosts.map((v: Record<string, any>) => v.name), ['api.example.com:443']);
+  });
+
+  it('serves kubernetes:// credentials of the proxy’s own namespace only', () => {
+    const g = generator([tlsSecret('www-cred', 'default', true), tlsSecret('other-cred', 'other', true), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'generic', namespace: 'default' }, stringData: { cert: 'C', key: 'K', cacert: 'A' } }]);
+    const secrets = obj(g, gateway, TYPE.secret, ['kubernetes://www-cred', 'kubernetes://www-cred-cacert', 'kubernetes://default/generic', 'kubernetes://other/other-cred', 'kubernetes://missing']);
+    assert.deepEqual(secrets.map((s) => s.name), ['kubernetes://www-cred', 'kubernetes://www-cred-cacert', 'kubernetes://default/generic']);
+    const pem = (b: unknown): string => Buffer.from((b as { inline_bytes: Uint8Array }).inline_bytes).toString();
+    assert.equal(pem(secrets[0]!.tls_certificate.certificate_chain), 'CERT PEM');
+    assert.equal(pem(secrets[0]!.tls_certificate.private_key), 'KEY PEM');
+    assert.equal(pem(secrets[1]!.validation_context.trusted_ca), 'CA PEM');
+    assert.equal(pem(secrets[2]!.tls_certificate.certificate_chain), 'C');
+    assert.equal(obj(g, grpcClient, TYPE.secret, ['kubernetes://www-cred']).length, 0, 'proxyless gRPC gets no SDS (certificate files instead)');
+  });
+});

@@ -9,6 +9,7 @@ import { ANY, TYPE } from '../protos.js';
 import { serviceClusters } from './clusters.js';
 import { ROUTER_FILTER, type Msg } from './common.js';
 import { buildLoadAssignment } from './endpoints.js';
+import { generateSecret } from './secrets.js';
 import { serviceVirtualHost, virtualServiceRoutes } from './routes.js';
 
 const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-Web']);
@@ -130,45 +131,78 @@ function sidecarRoute(ctx: PushContext, proxy: ProxyInfo, name: string): Msg | u
 interface GatewayServer {
   gateway: IstioConfig;
   port: number;
+  portName: string;
   protocol: string;
   hosts: string[];
+  tls: { mode?: string; credentialName?: string };
 }
 
 function gatewayServers(ctx: PushContext, proxy: ProxyInfo): GatewayServer[] {
   const out: GatewayServer[] = [];
   for (const gw of ctx.config.gatewaysFor(proxy)) {
     for (const s of Array.isArray(gw.spec.servers) ? (gw.spec.servers as Array<Record<string, unknown>>) : []) {
-      const port = (s.port ?? {}) as { number?: number; protocol?: string };
+      const port = (s.port ?? {}) as { number?: number; protocol?: string; name?: string };
       if (typeof port.number !== 'number') continue;
-      out.push({ gateway: gw, port: port.number, protocol: String(port.protocol ?? 'HTTP').toUpperCase(), hosts: (Array.isArray(s.hosts) ? (s.hosts as string[]) : []).map((h) => (h.includes('/') ? h.split('/')[1]! : h)) });
+      out.push({
+        gateway: gw,
+        port: port.number,
+        portName: String(port.name ?? ''),
+        protocol: String(port.protocol ?? 'HTTP').toUpperCase(),
+        hosts: (Array.isArray(s.hosts) ? (s.hosts as string[]) : []).map((h) => (h.includes('/') ? h.split('/')[1]! : h)),
+        tls: (s.tls ?? {}) as GatewayServer['tls'],
+      });
     }
   }
   return out;
 }
 
+/** A server that terminates TLS with a Kubernetes credential fetched over SDS. */
+const terminatesTls = (s: GatewayServer): boolean => (s.protocol === 'HTTPS' || s.protocol === 'TLS') && (s.tls.mode === 'SIMPLE' || s.tls.mode === 'MUTUAL') && !!s.tls.credentialName;
+
+/** istiod's gateway RDS names: `http.<port>` for plain HTTP, one per server for HTTPS. */
+const httpsRouteName = (s: GatewayServer): string => `https.${s.port}.${s.portName}.${s.gateway.name}.${s.gateway.namespace}`;
+
+const SDS_ADS = { ads: {}, resource_api_version: 'V3' };
+
+function downstreamTls(s: GatewayServer): Msg {
+  const common: Msg = { tls_certificate_sds_secret_configs: [{ name: `kubernetes://${s.tls.credentialName}`, sds_config: SDS_ADS }], alpn_protocols: s.protocol === 'HTTPS' ? ['h2', 'http/1.1'] : [] };
+  if (s.tls.mode === 'MUTUAL') common.validation_context_sds_secret_config = { name: `kubernetes://${s.tls.credentialName}-cacert`, sds_config: SDS_ADS };
+  return { name: 'envoy.transport_sockets.tls', typed_config: { '@type': ANY.downstreamTls, common_tls_context: common, require_client_certificate: s.tls.mode === 'MUTUAL' } };
+}
+
 function gatewayListeners(ctx: PushContext, proxy: ProxyInfo): Msg[] {
-  const ports = new Map<number, string>();
-  for (const s of gatewayServers(ctx, proxy)) if (!ports.has(s.port)) ports.set(s.port, s.protocol);
-  return [...ports].map(([port, protocol]) => ({
-    name: `0.0.0.0_${port}`,
-    address: socket('0.0.0.0', port),
-    traffic_direction: 'OUTBOUND',
-    filter_chains: [{ filters: [isHttp(protocol) ? hcm(`outbound_0.0.0.0_${port}`, rds(`http.${port}`)) : tcpProxy(`gateway_${port}`, 'BlackHoleCluster')] }],
-  }));
+  const byPort = new Map<number, GatewayServer[]>();
+  for (const s of gatewayServers(ctx, proxy)) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s]);
+  return [...byPort].map(([port, servers]) => {
+    const tlsServers = servers.filter(terminatesTls);
+    const listener: Msg = { name: `0.0.0.0_${port}`, address: socket('0.0.0.0', port), traffic_direction: 'OUTBOUND' };
+    if (tlsServers.length) {
+      listener.listener_filters = [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': ANY.tlsInspector } }];
+      listener.filter_chains = tlsServers.map((s) => ({
+        filter_chain_match: { server_names: s.hosts.filter((h) => h !== '*') },
+        transport_socket: downstreamTls(s),
+        filters: [s.protocol === 'HTTPS' ? hcm(`outbound_0.0.0.0_${port}`, rds(httpsRouteName(s))) : tcpProxy(`gateway_${port}`, 'BlackHoleCluster')],
+      }));
+    } else {
+      const protocol = servers[0]!.protocol;
+      listener.filter_chains = [{ filters: [isHttp(protocol) ? hcm(`outbound_0.0.0.0_${port}`, rds(`http.${port}`)) : tcpProxy(`gateway_${port}`, 'BlackHoleCluster')] }];
+    }
+    return listener;
+  });
 }
 
 function gatewayRoute(ctx: PushContext, proxy: ProxyInfo, name: string): Msg | undefined {
-  const port = Number(name.replace(/^http\./, ''));
-  if (!name.startsWith('http.') || !Number.isInteger(port)) return undefined;
+  const servers = gatewayServers(ctx, proxy).filter((s) => (terminatesTls(s) ? httpsRouteName(s) === name : `http.${s.port}` === name));
+  if (servers.length === 0) return undefined;
   const vhosts = new Map<string, Msg>();
-  for (const server of gatewayServers(ctx, proxy).filter((s) => s.port === port)) {
+  for (const server of servers) {
     const gwName = `${server.gateway.namespace}/${server.gateway.name}`;
     for (const vs of ctx.config.virtualServices) {
       if (!ctx.config.boundTo(vs, gwName)) continue;
       for (const host of ctx.config.vsHosts(vs)) {
         if (!server.hosts.some((h) => hostMatches(h, host) || hostMatches(host, h)) || vhosts.has(host)) continue;
-        const routes = virtualServiceRoutes(ctx, vs, { listenerPort: port, proxy, proxyless: false, gateway: gwName });
-        vhosts.set(host, { name: `${host}:${port}`, domains: [host, `${host}:*`], routes });
+        const routes = virtualServiceRoutes(ctx, vs, { listenerPort: server.port, proxy, proxyless: false, gateway: gwName });
+        vhosts.set(host, { name: `${host}:${server.port}`, domains: [host, `${host}:*`], routes });
       }
     }
   }
@@ -188,6 +222,8 @@ export function generateEnvoy(ctx: PushContext, proxy: ProxyInfo, typeUrl: strin
       return (names ?? []).map((n) => (gateway ? gatewayRoute(ctx, proxy, n) : sidecarRoute(ctx, proxy, n))).filter((r): r is Msg => r !== undefined);
     case TYPE.endpoint:
       return (names ?? []).map((n) => buildLoadAssignment(ctx, n, proxy.namespace)).filter((r): r is Msg => r !== undefined);
+    case TYPE.secret:
+      return (names ?? []).map((n) => generateSecret(ctx, proxy, n)).filter((r): r is Msg => r !== undefined);
     default:
       return [];
   }
