@@ -1,5 +1,5 @@
-// Property-based fuzzing (fast-check) of the injector, the Go template engine and the validators. Each runs
-// for FUZZ_SECONDS / 3 (default 60 s in all). A crash is any error other than the one the component
+// Property-based fuzzing (fast-check) of the injector, the Go template engine, the validators and the xDS
+// generators. Each runs for FUZZ_SECONDS / 4 (default 60 s in all). A crash is any error other than the one the component
 // declares for bad input; a counterexample found here becomes a regression case in test/unit.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,9 +11,18 @@ import { VALIDATORS } from '../../src/validation/kinds/index.js';
 import { validateObject } from '../../src/validation/validate.js';
 import type { Pod } from '../../src/types.js';
 import { testSettings } from '../helpers/settings.js';
+import { defaultMeshConfig } from '../../src/config/mesh.js';
+import { ObjectStore, type KubeObject } from '../../src/kube/store.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { toStruct } from '../../src/xds/gen/common.js';
+import { ResourceGenerator } from '../../src/xds/generator.js';
+import { parseProxy } from '../../src/xds/proxy.js';
+import { TYPE } from '../../src/xds/protos.js';
+import { buildPushContext } from '../../src/xds/updates.js';
+import { service, workloadObjects } from '../helpers/mesh-objects.js';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
-const budget = { interruptAfterTimeLimit: (SECONDS * 1000) / 3, numRuns: Number.MAX_SAFE_INTEGER, markInterruptAsFailure: false };
+const budget = { interruptAfterTimeLimit: (SECONDS * 1000) / 4, numRuns: Number.MAX_SAFE_INTEGER, markInterruptAsFailure: false };
 const TIMEOUT = { timeout: SECONDS * 1000 + 60_000 };
 
 // Keys and values that reach Istio's annotation parsers, YAML decoding and template interpolation.
@@ -124,5 +133,72 @@ describe('fuzzing', () => {
       budget,
     );
     t.diagnostic(`${runs} objects`);
+  });
+
+  it('the xDS generators turn any config that passes validation into resources that encode', TIMEOUT, (t) => {
+    let runs = 0;
+    let admitted = 0;
+    // Mostly valid values with some wild ones, so that a fair share of configs passes validation.
+    const mostly = <T, U>(valid: fc.Arbitrary<T>, wild: fc.Arbitrary<U>): fc.Arbitrary<T | U> => fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: wild, weight: 1 });
+    const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
+    const host = mostly(fc.constantFrom('echo', 'echo.default.svc.cluster.local'), fc.constantFrom('other', '*.default.svc.cluster.local', '*', 'a.example.com'));
+    const str = mostly(fc.constantFrom('v1', 'v2', '/a', '/'), fc.string({ maxLength: 6 }));
+    const regex = mostly(fc.constantFrom('^/a.*', '.*', '[a-z]+'), fc.constantFrom('[', '(?i)x', ''));
+    const stringMatch = fc.oneof(fc.record({ exact: str }), fc.record({ prefix: str }), fc.record({ regex }));
+    const destination = fc.record({ host, subset: opt(mostly(fc.constantFrom('v1', 'v2'), fc.constantFrom('nope', 'a b'))), port: opt(fc.record({ number: mostly(fc.constant(7070), fc.integer({ min: -1, max: 70000 })) })) }, { requiredKeys: ['host'] });
+    const duration = mostly(fc.constantFrom('1s', '100ms', '1.5s', '2m'), fc.constantFrom('x', '0s', '1ns', '-1s'));
+    const percentage = opt(fc.record({ value: mostly(fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: -5, max: 500, noNaN: true })) }));
+    const weighted = mostly(
+      fc.constant([{ destination: { host: 'echo', subset: 'v1' }, weight: 90 }, { destination: { host: 'echo', subset: 'v2' }, weight: 10 }]),
+      fc.array(fc.record({ destination, weight: opt(fc.integer({ min: -1, max: 200 })) }, { requiredKeys: ['destination'] }), { maxLength: 3 }),
+    );
+    const httpRoute = fc.record({
+      name: opt(str),
+      match: opt(fc.array(fc.record({ uri: stringMatch, headers: fc.dictionary(fc.constantFrom('x-v', 'x-up'), stringMatch, { maxKeys: 2 }), port: opt(mostly(fc.constant(7070), fc.integer({ min: 0, max: 70000 }))), ignoreUriCase: fc.boolean(), withoutHeaders: fc.dictionary(fc.constantFrom('x-no'), stringMatch, { maxKeys: 1 }) }, { requiredKeys: [] }), { maxLength: 2 })),
+      route: fc.oneof(weighted, fc.array(fc.record({ destination }), { minLength: 1, maxLength: 1 })),
+      timeout: opt(duration),
+      retries: opt(fc.record({ attempts: mostly(fc.integer({ min: 0, max: 5 }), fc.integer({ min: -1, max: 100 })), retryOn: fc.constantFrom('5xx', 'unavailable,503', 'gateway-error,connect-failure', 'x'), perTryTimeout: duration }, { requiredKeys: [] })),
+      fault: opt(fc.record({ delay: fc.record({ fixedDelay: duration, percentage }), abort: fc.oneof(fc.record({ httpStatus: mostly(fc.integer({ min: 200, max: 599 }), fc.integer({ min: 0, max: 700 })), percentage }), fc.record({ grpcStatus: fc.constantFrom('UNAVAILABLE', 'NOPE'), percentage })) }, { requiredKeys: [] })),
+      mirror: opt(destination),
+      rewrite: opt(fc.record({ uri: str, authority: str }, { requiredKeys: [] })),
+      headers: opt(fc.record({ request: fc.record({ set: fc.dictionary(fc.constantFrom('x-a', 'x-b'), str, { maxKeys: 2 }), remove: fc.array(fc.constantFrom('x-c'), { maxLength: 1 }) }, { requiredKeys: [] }) })),
+    }, { requiredKeys: ['route'] });
+    const big = mostly(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: -1, max: 2 ** 33 }));
+    const policy = fc.record({
+      loadBalancer: fc.oneof(fc.record({ simple: fc.constantFrom('ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH', 'X') }), fc.record({ consistentHash: fc.oneof(fc.record({ httpHeaderName: str }), fc.record({ useSourceIp: fc.boolean() }), fc.record({ httpCookie: fc.record({ name: str, ttl: duration }) })) })),
+      connectionPool: fc.record({ tcp: fc.record({ maxConnections: big, connectTimeout: duration }, { requiredKeys: [] }), http: fc.record({ http2MaxRequests: big, maxRequestsPerConnection: big }, { requiredKeys: [] }) }, { requiredKeys: [] }),
+      outlierDetection: fc.record({ consecutive5xxErrors: big, interval: duration, maxEjectionPercent: mostly(fc.integer({ min: 0, max: 100 }), fc.integer({ min: -1, max: 200 })) }, { requiredKeys: [] }),
+      tls: fc.record({ mode: fc.constantFrom('ISTIO_MUTUAL', 'SIMPLE', 'MUTUAL', 'DISABLE'), credentialName: opt(fc.constantFrom('cred', 'x y')), sni: opt(str) }, { requiredKeys: ['mode'] }),
+    }, { requiredKeys: [] });
+    const base = [service('echo', 'default', 7070, { app: 'echo' }), ...workloadObjects('echo', 'default', { name: 'echo-v1', labels: { app: 'echo', version: 'v1' }, port: 7070, address: '10.1.0.1' })];
+    const grpc = parseProxy({ id: 'sidecar~10.0.0.1~c.default~default.svc.cluster.local', metadata: toStruct({ GENERATOR: 'grpc' }) as never });
+    const envoy = parseProxy({ id: 'sidecar~10.1.0.1~echo-v1.default~default.svc.cluster.local', metadata: toStruct({ NAMESPACE: 'default', LABELS: { app: 'echo' } }) as never });
+    const logger = createLogger('silent');
+    fc.assert(
+      fc.property(fc.array(host, { minLength: 1, maxLength: 2 }), fc.array(httpRoute, { minLength: 1, maxLength: 3 }), host, fc.uniqueArray(fc.record({ name: mostly(fc.constantFrom('v1', 'v2'), fc.constant('bad name')), labels: fc.dictionary(fc.constantFrom('version', 'app'), fc.constantFrom('v1', 'v2', 'echo'), { minKeys: 1, maxKeys: 2 }), trafficPolicy: opt(policy) }), { maxLength: 2, selector: (x) => x.name }), opt(policy), (hosts, http, drHost, subsets, trafficPolicy) => {
+        runs++;
+        const objects = JSON.parse(JSON.stringify([
+          ...base,
+          { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'vs', namespace: 'default' }, spec: { hosts, http } },
+          { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'dr', namespace: 'default' }, spec: { host: drHost, subsets, trafficPolicy } },
+        ])) as KubeObject[];
+        const store = new ObjectStore();
+        store.replaceSource('fuzz', objects);
+        const errors: string[] = [];
+        const ctx = buildPushContext(store, { domainSuffix: 'cluster.local', mesh: defaultMeshConfig }, logger);
+        if (ctx.config.virtualServices.length && ctx.config.destinationRules.length) admitted++;
+        const gen = new ResourceGenerator(ctx, (e) => errors.push(`${e.typeUrl} ${e.name}: ${e.error}`));
+        const clusters = ['', 'v1', 'v2'].map((s) => `outbound|7070|${s}|echo.default.svc.cluster.local`);
+        gen.generate(grpc, TYPE.listener, ['echo.default.svc.cluster.local:7070']);
+        gen.generate(grpc, TYPE.route, ['outbound|7070||echo.default.svc.cluster.local']);
+        gen.generate(grpc, TYPE.cluster, clusters);
+        gen.generate(grpc, TYPE.endpoint, clusters);
+        for (const type of [TYPE.listener, TYPE.cluster]) gen.generate(envoy, type, undefined);
+        gen.generate(envoy, TYPE.route, ['7070']);
+        assert.deepEqual(errors, []);
+      }),
+      budget,
+    );
+    t.diagnostic(`${runs} configs, ${admitted} with both objects admitted`);
   });
 });
