@@ -1,7 +1,7 @@
 // Workload certificates from CSRs, as istiod's CA signs them: the SAN is the caller's SPIFFE identity
 // (not what the CSR asks for), the TTL is the requested one or the default, and a TTL above the maximum
 // is refused (Istio refuses rather than shortening it). Pure apart from the clock and the serial.
-import { randomBytes } from 'node:crypto';
+import { constants, createPrivateKey, privateEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import * as forgeNs from 'node-forge';
 import { splitPem, type KeyPairPem } from './self-signed.js';
 
@@ -57,6 +57,27 @@ function parseCsr(csrPem: string): forgeNs.pki.CertificateSigningRequest {
   return csr;
 }
 
+/** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017, 9.2 note 1). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+const keys = new Map<string, KeyObject>();
+
+/**
+ * forge's certificate signing calls key.sign(md); this key does the RSA operation with node:crypto, which
+ * is about 20 times faster than forge's JavaScript and keeps the event loop free.
+ */
+function nativeSigner(keyPem: string): { sign(md: forgeNs.md.MessageDigest): string } {
+  let key = keys.get(keyPem);
+  if (!key) {
+    key = createPrivateKey(keyPem);
+    keys.clear(); // only the current CA key is worth keeping
+    keys.set(keyPem, key);
+  }
+  const k = key;
+  return {
+    sign: (md) => privateEncrypt({ key: k, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), 'binary')])).toString('binary'),
+  };
+}
+
 export interface SignedChain {
   /** Leaf, then the intermediates, then the roots, one certificate each with a trailing newline (istiod's shape). */
   chain: string[];
@@ -103,7 +124,7 @@ export function signWorkloadCsr(
       { name: 'subjectAltName', critical: csr.subject.attributes.length === 0, altNames: identities.map((value) => ({ type: 6, value })) },
       { name: 'authorityKeyIdentifier', keyIdentifier: issuer.generateSubjectKeyIdentifier().getBytes() },
     ]);
-    cert.sign(forge.pki.privateKeyFromPem(ca.signer.keyPem) as forgeNs.pki.rsa.PrivateKey, forge.md.sha256.create());
+    cert.sign(nativeSigner(ca.signer.keyPem) as unknown as forgeNs.pki.rsa.PrivateKey, forge.md.sha256.create());
     certPem = forge.pki.certificateToPem(cert);
   } catch (e) {
     throw new CaError('CERT_GEN_ERROR', `failed to sign the certificate: ${(e as Error).message}`);

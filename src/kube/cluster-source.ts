@@ -7,7 +7,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { errorMessage, isNotFound } from './errors.js';
 import { watchResource, type ResilientInformer } from './informer.js';
 import type { KubeObject, ObjectStore } from './store.js';
-import { credentialOf } from '../xds/credentials.js';
+import { credentialOf } from './tls-secrets.js';
 
 /** Typed client objects turned into plain JSON, with the kind the list responses leave out. */
 function plain(kind: string, obj: KubernetesObject): KubeObject {

@@ -3,7 +3,7 @@
 import { parseGoDuration } from '../validation/decode.js';
 import type { IstioConfig, MeshConfig, MeshEndpoint, MeshService, ProxyInfo, ServicePort } from '../types.js';
 import { ConfigIndex, sidecarImports, visibleTo } from './config-index.js';
-import type { TlsCredential } from './credentials.js';
+import type { TlsCredential } from '../kube/tls-secrets.js';
 import { registryKey, type Registry } from './registry.js';
 
 export interface MeshSettings {

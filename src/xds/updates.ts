@@ -7,7 +7,7 @@ import type { IstioConfig, MeshConfig } from '../types.js';
 import { validateObject } from '../validation/validate.js';
 import type { DiscoveryServer } from './ads.js';
 import { toConfig } from './config-index.js';
-import { credentialsFrom } from './credentials.js';
+import { credentialsFrom } from '../kube/tls-secrets.js';
 import { Debouncer, type DebounceOptions } from './debounce.js';
 import { meshSettings, PushContext } from './push-context.js';
 import { buildRegistry } from './registry.js';
