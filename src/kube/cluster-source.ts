@@ -14,6 +14,30 @@ function plain(kind: string, obj: KubernetesObject): KubeObject {
   return { ...(JSON.parse(JSON.stringify(obj)) as KubeObject), kind };
 }
 
+/**
+ * What xDS reads of a Pod (labels, the sidecar status, service account, node, IP): status churn such as
+ * container restarts and condition heartbeats then triggers no push, and the cache stays small.
+ */
+function slimPod(o: KubeObject): KubeObject {
+  const m = (o.metadata ?? {}) as Record<string, unknown>;
+  const ann = (m.annotations ?? {}) as Record<string, string>;
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  const status = (o.status ?? {}) as Record<string, unknown>;
+  return {
+    kind: 'Pod',
+    metadata: { name: m.name as string, namespace: m.namespace as string, labels: m.labels, annotations: ann['sidecar.istio.io/status'] ? { 'sidecar.istio.io/status': ann['sidecar.istio.io/status'] } : {} },
+    spec: { serviceAccountName: spec.serviceAccountName, nodeName: spec.nodeName },
+    status: { podIP: status.podIP },
+  };
+}
+
+/** What meshd reads of a Node (locality labels, kubelet version): heartbeats trigger nothing. */
+function slimNode(o: KubeObject): KubeObject {
+  const m = (o.metadata ?? {}) as Record<string, unknown>;
+  const nodeInfo = ((o.status ?? {}) as { nodeInfo?: { kubeletVersion?: string } }).nodeInfo;
+  return { kind: 'Node', metadata: { name: m.name as string, labels: m.labels }, status: { nodeInfo: { kubeletVersion: nodeInfo?.kubeletVersion } } };
+}
+
 /** Istio networking kinds xDS reads, at a version every supported Istio CRD set serves. */
 const ISTIO_KINDS: Array<[kind: string, plural: string]> = [
   ['VirtualService', 'virtualservices'],
@@ -43,20 +67,30 @@ export async function watchCluster(kc: KubeConfig, namespace: string, store: Obj
   /**
    * `optional`: a kind whose API may be missing (CRDs not installed): startup does not wait for it.
    * `keep`: which objects are worth holding (the rest are treated as absent).
+   * `project`: the part of an object meshd reads; an update that leaves it unchanged is not an event.
    */
-  const watch = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>, optional = false, keep: (o: KubeObject) => boolean = () => true): void => {
+  interface WatchOptions {
+    optional?: boolean;
+    keep?: (o: KubeObject) => boolean;
+    project?: (o: KubeObject) => KubeObject;
+  }
+  const watch = <T extends KubernetesObject>(kind: string, path: string, list: () => Promise<{ items: T[] }>, opts: WatchOptions = {}): void => {
+    const { optional = false, keep = () => true, project } = opts;
     let missing!: () => void;
     const absent = new Promise<void>((r) => (missing = r));
     const remove = (o: KubernetesObject): void => store.remove(kind, o.metadata?.namespace, o.metadata?.name ?? '');
+    const view = (o: KubernetesObject): KubeObject => (project ? project(plain(kind, o)) : plain(kind, o));
     const informer = watchResource(kc, path, list as never, {
       upsert: (o) => {
-        const p = plain(kind, o);
-        if (keep(p)) store.upsert(p, `cluster:${kind}`);
-        else remove(o);
+        const p = view(o);
+        if (!keep(p)) return remove(o);
+        const prev = project && store.get(kind, o.metadata?.namespace, o.metadata?.name ?? '');
+        if (prev && JSON.stringify(prev) === JSON.stringify(p)) return;
+        store.upsert(p, `cluster:${kind}`);
       },
       remove,
       // A re-list replaces what we had of this kind, dropping objects deleted while we were not watching.
-      synced: (items) => store.replaceSource(`cluster:${kind}`, items.map((i) => plain(kind, i)).filter(keep)),
+      synced: (items) => store.replaceSource(`cluster:${kind}`, items.map(view).filter(keep)),
       error: (err, retryInMs) => {
         if (optional && isNotFound(err)) missing();
         logger.warn({ kind, err: errorMessage(err), retryInMs }, 'watch failed; restarting');
@@ -69,15 +103,15 @@ export async function watchCluster(kc: KubeConfig, namespace: string, store: Obj
     (await custom.listClusterCustomObject({ group, version, plural })) as { items: KubernetesObject[] };
 
   watch('ConfigMap', `/api/v1/namespaces/${namespace}/configmaps`, () => core.listNamespacedConfigMap({ namespace }));
-  watch('Node', '/api/v1/nodes', () => core.listNode());
+  watch('Node', '/api/v1/nodes', () => core.listNode(), { project: slimNode });
   watch('Namespace', '/api/v1/namespaces', () => core.listNamespace());
   watch('Service', '/api/v1/services', () => core.listServiceForAllNamespaces());
-  watch('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces());
+  watch('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces(), { project: slimPod });
   // Only Secrets holding TLS credentials are kept: SDS serves them to gateways (credentialName).
-  watch('Secret', '/api/v1/secrets', () => core.listSecretForAllNamespaces(), false, (o) => credentialOf(o) !== undefined);
+  watch('Secret', '/api/v1/secrets', () => core.listSecretForAllNamespaces(), { keep: (o) => credentialOf(o) !== undefined });
   const sliceVersion = await endpointSliceVersion(custom);
   watch('EndpointSlice', `/apis/discovery.k8s.io/${sliceVersion}/endpointslices`, customList('discovery.k8s.io', sliceVersion, 'endpointslices'));
-  for (const [kind, plural] of ISTIO_KINDS) watch(kind, `/apis/networking.istio.io/v1beta1/${plural}`, customList('networking.istio.io', 'v1beta1', plural), true);
+  for (const [kind, plural] of ISTIO_KINDS) watch(kind, `/apis/networking.istio.io/v1beta1/${plural}`, customList('networking.istio.io', 'v1beta1', plural), { optional: true });
   await Promise.all(gates);
   logger.info({ endpointSlices: `discovery.k8s.io/${sliceVersion}` }, 'cluster caches synced');
   return async () => {
