@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { ProxyInfo } from '../types.js';
 import type { Msg } from './gen/common.js';
 import { generateGrpc } from './gen/grpc.js';
-import { generateEnvoy } from './gen/sidecar.js';
+import { generateEnvoy } from './gen/envoy.js';
 import { encodeMessage, TYPE } from './protos.js';
 import type { PushContext } from './push-context.js';
 
