@@ -69,6 +69,7 @@ export class ConfigIndex {
   readonly destinationRules: IstioConfig[];
   readonly sidecars: IstioConfig[];
   readonly gateways: IstioConfig[];
+  readonly peerAuthentications: IstioConfig[];
   private readonly vsIndex = new HostIndex();
   private readonly drIndex = new HostIndex();
   private readonly resolvedHosts = new Map<IstioConfig, string[]>();
@@ -82,6 +83,7 @@ export class ConfigIndex {
     this.destinationRules = of('DestinationRule');
     this.sidecars = of('Sidecar');
     this.gateways = of('Gateway');
+    this.peerAuthentications = of('PeerAuthentication');
     for (const list of [this.virtualServices, this.destinationRules]) list.forEach((c, i) => this.age.set(c, i));
     for (const vs of this.virtualServices) for (const h of this.vsHosts(vs)) this.vsIndex.add(vs, h);
     for (const dr of this.destinationRules) this.drIndex.add(dr, resolveHost(String(dr.spec.host ?? ''), dr.namespace, domainSuffix));
@@ -149,6 +151,27 @@ export class ConfigIndex {
       this.sidecars.find((s) => s.namespace === proxy.namespace && !hasSelector(s)) ??
       this.sidecars.find((s) => s.namespace === this.rootNamespace && !hasSelector(s))
     );
+  }
+
+  /**
+   * The mutual TLS mode a workload accepts on a port (istiod's PeerAuthentication policy applier): the
+   * workload's own policy (selector), else its namespace's, else the mesh's (root namespace); UNSET or a
+   * missing mode inherits from the next level; port-level settings win for their port; PERMISSIVE by default.
+   */
+  mtlsMode(namespace: string, labels: Record<string, string>, port: number): 'STRICT' | 'PERMISSIVE' | 'DISABLE' {
+    const selector = (p: IstioConfig): Record<string, string> | undefined => (p.spec.selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels;
+    const levels = [
+      this.peerAuthentications.find((p) => p.namespace === namespace && selector(p) && Object.entries(selector(p)!).every(([k, v]) => labels[k] === v)),
+      this.peerAuthentications.find((p) => p.namespace === namespace && !selector(p)),
+      this.peerAuthentications.find((p) => p.namespace === this.rootNamespace && !selector(p)),
+    ];
+    for (const p of levels) {
+      if (!p) continue;
+      const portMode = ((p.spec.portLevelMtls ?? {}) as Record<string, { mode?: string }>)[String(port)]?.mode;
+      const mode = portMode && portMode !== 'UNSET' ? portMode : (p.spec.mtls as { mode?: string } | undefined)?.mode;
+      if (mode === 'STRICT' || mode === 'PERMISSIVE' || mode === 'DISABLE') return mode;
+    }
+    return 'PERMISSIVE';
   }
 
   /** Gateways whose selector matches a gateway proxy's labels. */

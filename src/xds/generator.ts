@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { ProxyInfo } from '../types.js';
 import type { Msg } from './gen/common.js';
-import { generateGrpc } from './gen/grpc.js';
+import { generateGrpc, SERVER_LISTENER_PREFIX } from './gen/grpc.js';
 import { generateEnvoy } from './gen/envoy.js';
 import { encodeMessage, TYPE } from './protos.js';
 import type { PushContext } from './push-context.js';
@@ -81,7 +81,8 @@ export class ResourceGenerator {
     if (proxy.proxyless) {
       const out: Resource[] = [];
       for (const name of names ?? []) {
-        const key = `${typeUrl}\0${scope}\0${name}`;
+        // A server listener also depends on the workload's labels (its PeerAuthentication).
+        const key = `${typeUrl}\0${scope}\0${name}${name.startsWith(SERVER_LISTENER_PREFIX) ? JSON.stringify(proxy.labels) : ''}`;
         let r = this.cache.get(key);
         if (r === undefined) {
           const obj = generateGrpc(this.ctx, proxy, typeUrl, name);

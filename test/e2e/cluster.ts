@@ -3,12 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createCA, signCertificate, type KeyPairPem } from '../../src/ca/self-signed.js';
+import { freePort } from '../helpers/servers.js';
+
+export { freePort };
 
 export interface Cluster {
   kubeconfig: string;
@@ -33,17 +35,6 @@ export function writeKubeconfig(file: string, server: string, caPem: string, use
     contexts: [{ name: 'e2e', context: { cluster: 'e2e', user } }],
     'current-context': 'e2e',
   }), { mode: 0o600 });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 function run(name: string, bin: string, args: string[], logs: string[]): ChildProcess {

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { XdsChannelCredentials } from '@grpc/grpc-js-xds';
 
 const def = protoLoader.loadSync(join(import.meta.dirname, 'echo.proto'), { keepCase: true });
 const pkg = grpc.loadPackageDefinition(def) as unknown as { meshd: { test: { Echo: grpc.ServiceClientConstructor } } };
@@ -16,7 +17,7 @@ export interface Backend {
   calls: number;
 }
 
-export async function startBackend(version: string, port = 0, server: grpc.Server = new grpc.Server()): Promise<Backend> {
+export async function startBackend(version: string, port = 0, server: grpc.Server = new grpc.Server(), creds: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<Backend> {
   const backend: Backend = { version, port: 0, server, calls: 0 };
   server.addService(EchoClient.service, {
     Echo: (call: grpc.ServerUnaryCall<{ message: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
@@ -25,24 +26,43 @@ export async function startBackend(version: string, port = 0, server: grpc.Serve
     },
   });
   backend.port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return backend;
 }
 
-export function bootstrap(xdsPort: number, nodeId: string, namespace = 'default'): Record<string, unknown> {
+export interface BootstrapOptions {
+  namespace?: string;
+  labels?: Record<string, string>;
+  /** A directory with cert-chain.pem, key.pem and root-cert.pem, as istio-agent writes them for gRPC. */
+  certDir?: string;
+}
+
+export function bootstrap(xdsPort: number, nodeId: string, opts: BootstrapOptions = {}): Record<string, unknown> {
   return {
     xds_servers: [{ server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: nodeId, locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: namespace } },
+    node: { id: nodeId, locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: opts.namespace ?? 'default', ...(opts.labels ? { LABELS: opts.labels } : {}) } },
     server_listener_resource_name_template: 'xds.istio.io/grpc/lds/inbound/%s',
+    ...(opts.certDir
+      ? {
+          certificate_providers: {
+            default: {
+              plugin_name: 'file_watcher',
+              config: { certificate_file: join(opts.certDir, 'cert-chain.pem'), private_key_file: join(opts.certDir, 'key.pem'), ca_certificate_file: join(opts.certDir, 'root-cert.pem'), refresh_interval: '900s' },
+            },
+          },
+        }
+      : {}),
   };
 }
 
 export type Echo = grpc.Client & { Echo(req: { message: string }, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { version: string }) => void): void };
 
-export function xdsClient(target: string, xdsPort: number, nodeId: string): Echo {
-  return new EchoClient(`xds:///${target}`, grpc.credentials.createInsecure(), {
-    'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap(xdsPort, nodeId)),
+/** A proxyless client; with `opts.certDir` it speaks TLS where xDS says so (XdsChannelCredentials). */
+export function xdsClient(target: string, xdsPort: number, nodeId: string, opts: BootstrapOptions = {}): Echo {
+  const creds = opts.certDir ? new XdsChannelCredentials(grpc.credentials.createInsecure()) : grpc.credentials.createInsecure();
+  return new EchoClient(`xds:///${target}`, creds, {
+    'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap(xdsPort, nodeId, opts)),
   }) as unknown as Echo;
 }
 

@@ -1,6 +1,7 @@
 // Starts meshd's real webhook and monitoring servers on 127.0.0.1 ephemeral ports for a test, with a
 // fresh self-signed CA, and gives a small HTTPS client that trusts it.
 import { request } from 'node:https';
+import { createServer } from 'node:net';
 import { connect } from 'node:tls';
 import { selfSignedBundle } from '../../src/ca/self-signed.js';
 import type { SettingsProvider } from '../../src/inject/review.js';
@@ -80,4 +81,16 @@ export async function postDeclaredSize(s: TestServers, path: string, declaredByt
 export async function getText(port: number, path: string): Promise<{ status: number; body: string }> {
   const r = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: r.status, body: await r.text() };
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (for servers that must bind a concrete port, such as XdsServer). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
 }

@@ -3,15 +3,20 @@
 // Every change is a file rewrite that meshd picks up, debounces and pushes; the client is never restarted.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as xds from '@grpc/grpc-js-xds';
 import { bootstrap, call, EchoClient, spread, startBackend, xdsClient, type Backend, type Echo } from '../helpers/echo.js';
+import { createCA } from '../../src/ca/self-signed.js';
+import { signWorkloadCsr } from '../../src/ca/workload.js';
+import { makeCsr } from '../helpers/csr.js';
 import { service, toYaml, workloadObjects } from '../helpers/mesh-objects.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
+import { AdsClient, decoded, node } from '../helpers/ads-client.js';
+import { freePort } from '../helpers/servers.js';
+import { TYPE } from '../../src/xds/protos.js';
 
 xds.register();
 
@@ -184,12 +189,7 @@ describe('proxyless gRPC through meshd xDS', () => {
   });
 
   it('gives an XdsServer its inbound listener, so it starts serving', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     const server = new xds.XdsServer({ 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap(m.xdsPort, 'sidecar~127.0.0.1~server-0.default~default.svc.cluster.local')) } as never);
     try {
       const backend = await startBackend('xds-server', port, server as unknown as grpc.Server);
@@ -201,6 +201,60 @@ describe('proxyless gRPC through meshd xDS', () => {
       const row = await waitFor('the inbound listener ACKed', async () => (await syncz()).find((c) => c.proxy.startsWith('sidecar~127.0.0.1~server-0') && c.listener_acked));
       assert.equal(row.errors, undefined);
     } finally {
+      server.forceShutdown();
+    }
+  });
+
+  it('makes an XdsServer require mesh certificates under a STRICT PeerAuthentication, which an ISTIO_MUTUAL client presents', async () => {
+    // Workload certificates as istio-agent writes them for gRPC, from a test mesh CA.
+    const root = await createCA('test mesh root');
+    const certDir = (sa: string): string => {
+      const d = mkdtempSync(join(tmpdir(), `meshd-certs-${sa}-`));
+      const id = `spiffe://cluster.local/ns/default/sa/${sa}`;
+      const { csrPem, keyPem } = makeCsr([id]);
+      writeFileSync(join(d, 'cert-chain.pem'), signWorkloadCsr({ signer: root, chainPem: root.certPem, rootsPem: root.certPem }, csrPem, [id], 3600).chain[0]!);
+      writeFileSync(join(d, 'key.pem'), keyPem);
+      writeFileSync(join(d, 'root-cert.pem'), root.certPem);
+      return d;
+    };
+    const port = await freePort();
+    const labels = { app: 'secure', version: 'v1' };
+    writeFileSync(join(dir, 'secure.yaml'), toYaml([
+      service('secure', 'default', 7071, { app: 'secure' }),
+      ...workloadObjects('secure', 'default', { name: 'secure-server', labels, port }),
+      { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'secure', namespace: 'default' }, spec: { host: 'secure', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } },
+      { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'secure', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'secure' } }, mtls: { mode: 'STRICT' } } },
+    ]));
+    const serverNode = 'sidecar~127.0.0.1~secure-server.default~default.svc.cluster.local';
+    // The listener must be the mTLS one before the server starts, or it would first serve plain text.
+    const probe = new AdsClient(`127.0.0.1:${m.xdsPort}`);
+    const ps = probe.sotw();
+    const listenerName = `xds.istio.io/grpc/lds/inbound/127.0.0.1:${port}`;
+    ps.send({ node: node('sidecar~127.0.0.1~probe.default~default.svc.cluster.local', { GENERATOR: 'grpc', LABELS: labels }), type_url: TYPE.listener, resource_names: [listenerName] });
+    await waitFor('the STRICT listener', async () => {
+      const r = await ps.next(500);
+      if (r) ps.send({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: [listenerName] });
+      return r && decoded(r)[0]?.filter_chains[0].name === 'inbound-mtls' ? true : undefined;
+    });
+    ps.close();
+    probe.close();
+
+    const server = new xds.XdsServer({ 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap(m.xdsPort, serverNode, { labels, certDir: certDir('secure-server') })) } as never);
+    const secureClient = xdsClient('secure.default.svc.cluster.local:7071', m.xdsPort, 'sidecar~127.0.0.1~client-1.default~default.svc.cluster.local', { certDir: certDir('client-1') });
+    try {
+      await startBackend('secure', port, server as unknown as grpc.Server, new xds.XdsServerCredentials(grpc.ServerCredentials.createInsecure()));
+      const ok = await waitFor('an mTLS call through xDS', async () => {
+        const r = await call(secureClient);
+        return r.version ? r : undefined;
+      });
+      assert.equal(ok.version, 'secure');
+      const plain = new EchoClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Echo;
+      const refused = await call(plain, {}, 2_000);
+      plain.close();
+      assert.equal(refused.version, undefined, 'a plain-text client is refused');
+      assert.equal(refused.code, grpc.status.UNAVAILABLE);
+    } finally {
+      secureClient.close();
       server.forceShutdown();
     }
   });

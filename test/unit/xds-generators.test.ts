@@ -288,3 +288,35 @@ describe('gateway TLS and SDS', () => {
     assert.equal(obj(g, grpcClient, TYPE.secret, ['kubernetes://www-cred']).length, 0, 'proxyless gRPC gets no SDS (certificate files instead)');
   });
 });
+
+describe('PeerAuthentication', () => {
+  const pa = (name: string, namespace: string, spec: object): object => ({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name, namespace, creationTimestamp: '2024-01-01T00:00:00Z' }, spec });
+  const modeOf = (objects: object[], labels: Record<string, string>, port = 7070): string => {
+    const store = new ObjectStore();
+    store.replaceSource('t', objects as KubeObject[]);
+    return buildPushContext(store, { domainSuffix: 'cluster.local', mesh: defaultMeshConfig }, createLogger('silent')).config.mtlsMode('default', labels, port);
+  };
+
+  it('takes the workload policy, else the namespace one, else the mesh one; UNSET inherits; ports can differ', () => {
+    const mesh = pa('mesh', 'istio-system', { mtls: { mode: 'STRICT' } });
+    const ns = pa('ns', 'default', { mtls: { mode: 'PERMISSIVE' } });
+    const workload = pa('w', 'default', { selector: { matchLabels: { app: 'echo' } }, mtls: { mode: 'UNSET' }, portLevelMtls: { 7070: { mode: 'DISABLE' } } });
+    assert.equal(modeOf([], { app: 'echo' }), 'PERMISSIVE', 'the default');
+    assert.equal(modeOf([mesh], { app: 'echo' }), 'STRICT');
+    assert.equal(modeOf([mesh, ns], { app: 'echo' }), 'PERMISSIVE');
+    assert.equal(modeOf([mesh, ns, workload], { app: 'echo' }), 'DISABLE', 'the port-level mode');
+    assert.equal(modeOf([mesh, ns, workload], { app: 'echo' }, 9090), 'PERMISSIVE', 'UNSET inherits from the namespace');
+    assert.equal(modeOf([mesh, ns, workload], { app: 'other' }), 'PERMISSIVE', 'the selector does not match');
+  });
+
+  it('turns the proxyless server listener into inbound-mtls under STRICT only', () => {
+    const name = 'xds.istio.io/grpc/lds/inbound/10.1.0.1:7070';
+    const server = proxy('sidecar~10.1.0.1~echo-v1.default~default.svc.cluster.local', { GENERATOR: 'grpc', LABELS: { app: 'echo' } });
+    const strict = obj(generator([...echo(), pa('w', 'default', { selector: { matchLabels: { app: 'echo' } }, mtls: { mode: 'STRICT' } })]), server, TYPE.listener, [name])[0]!;
+    assert.equal(strict.filter_chains[0].name, 'inbound-mtls');
+    assert.equal(strict.filter_chains[0].transport_socket.typed_config.require_client_certificate, true);
+    const permissive = obj(generator([...echo(), pa('w', 'default', { mtls: { mode: 'PERMISSIVE' } })]), server, TYPE.listener, [name])[0]!;
+    assert.equal(permissive.filter_chains[0].name, 'inbound-plaintext');
+    assert.equal(permissive.filter_chains[0].transport_socket, undefined);
+  });
+});

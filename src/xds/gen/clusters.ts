@@ -46,23 +46,25 @@ export function istioMutualSidecar(sni: string, sans: string[]): Msg {
   };
 }
 
-/** ISTIO_MUTUAL for gRPC: certificates from the bootstrap's certificate provider `default` (grpcgen). */
-function istioMutualProxyless(sans: string[]): Msg {
+/**
+ * gRPC's TLS context: certificates from the bootstrap's certificate provider `default` (grpcgen sends both
+ * the current and the deprecated fields); `sans` empty accepts any peer the root signed.
+ */
+export function certificateProviderTls(sans: string[]): Msg {
   const instance = (certificate_name: string): Msg => ({ instance_name: 'default', certificate_name });
   return {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: {
-      '@type': ANY.upstreamTls,
-      common_tls_context: {
-        tls_certificate_provider_instance: instance('default'),
-        tls_certificate_certificate_provider_instance: instance('default'),
-        combined_validation_context: {
-          default_validation_context: { match_subject_alt_names: sans.map((exact) => ({ exact })), ca_certificate_provider_instance: instance('ROOTCA') },
-          validation_context_certificate_provider_instance: instance('ROOTCA'),
-        },
-      },
+    tls_certificate_provider_instance: instance('default'),
+    tls_certificate_certificate_provider_instance: instance('default'),
+    combined_validation_context: {
+      default_validation_context: { ...(sans.length ? { match_subject_alt_names: sans.map((exact) => ({ exact })) } : {}), ca_certificate_provider_instance: instance('ROOTCA') },
+      validation_context_certificate_provider_instance: instance('ROOTCA'),
     },
   };
+}
+
+/** ISTIO_MUTUAL for gRPC clients (grpcgen). */
+function istioMutualProxyless(sans: string[]): Msg {
+  return { name: 'envoy.transport_sockets.tls', typed_config: { '@type': ANY.upstreamTls, common_tls_context: certificateProviderTls(sans) } };
 }
 
 function simpleTls(tls: Obj, host: string): Msg {

@@ -4,7 +4,7 @@
 import type { MeshService, ProxyInfo } from '../../types.js';
 import { clusterName, parseClusterName, type PushContext } from '../push-context.js';
 import { ANY, TYPE } from '../protos.js';
-import { buildOutboundCluster } from './clusters.js';
+import { buildOutboundCluster, certificateProviderTls } from './clusters.js';
 import { FAULT_FILTER, ROUTER_FILTER, type Msg } from './common.js';
 import { buildLoadAssignment } from './endpoints.js';
 import { serviceVirtualHost } from './routes.js';
@@ -51,16 +51,23 @@ function outboundListener(ctx: PushContext, proxy: ProxyInfo, name: string): Msg
   };
 }
 
-/** The listener an XdsServer waits for before it serves on ip:port (plaintext; see the README on mTLS). */
-function inboundListener(name: string): Msg | undefined {
+/**
+ * The listener an XdsServer waits for before it serves on ip:port. Under a STRICT PeerAuthentication it
+ * requires client certificates from the mesh (grpcgen's `inbound-mtls`); PERMISSIVE is plain text, as in
+ * istiod, since gRPC's filter-chain matching cannot tell TLS from plain text.
+ */
+function inboundListener(ctx: PushContext, proxy: ProxyInfo, name: string): Msg | undefined {
   const { host, port } = splitHostPort(name.slice(SERVER_LISTENER_PREFIX.length));
   if (!host || port === undefined) return undefined;
+  const labels = Object.keys(proxy.labels).length ? proxy.labels : (ctx.instancesOf({ ...proxy, ip: host }).find((i) => i.endpoint.port === port)?.endpoint.labels ?? {});
+  const strict = ctx.config.mtlsMode(proxy.namespace, labels, port) === 'STRICT';
   return {
     name,
     address: { socket_address: { address: host, port_value: port } },
     traffic_direction: 'INBOUND',
     filter_chains: [{
-      name: 'inbound-plaintext',
+      name: strict ? 'inbound-mtls' : 'inbound-plaintext',
+      ...(strict ? { transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': ANY.downstreamTls, common_tls_context: certificateProviderTls([]), require_client_certificate: true } } } : {}),
       filters: [{
         name: 'envoy.filters.network.http_connection_manager',
         typed_config: {
@@ -93,7 +100,7 @@ function cluster(ctx: PushContext, proxy: ProxyInfo, name: string): Msg | undefi
 export function generateGrpc(ctx: PushContext, proxy: ProxyInfo, typeUrl: string, name: string): Msg | undefined {
   switch (typeUrl) {
     case TYPE.listener:
-      return name.startsWith(SERVER_LISTENER_PREFIX) ? inboundListener(name) : outboundListener(ctx, proxy, name);
+      return name.startsWith(SERVER_LISTENER_PREFIX) ? inboundListener(ctx, proxy, name) : outboundListener(ctx, proxy, name);
     case TYPE.route:
       return routeConfig(ctx, proxy, name);
     case TYPE.cluster:
