@@ -38,7 +38,7 @@ function slimNode(o: KubeObject): KubeObject {
   return { kind: 'Node', metadata: { name: m.name as string, labels: m.labels }, status: { nodeInfo: { kubeletVersion: nodeInfo?.kubeletVersion } } };
 }
 
-/** Istio networking kinds xDS reads, at a version every supported Istio CRD set serves (plus PeerAuthentication below). */
+/** Istio networking kinds xDS reads, at a version every supported Istio CRD set serves (plus PeerAuthentication and AuthorizationPolicy below). */
 const ISTIO_KINDS: Array<[kind: string, plural: string]> = [
   ['VirtualService', 'virtualservices'],
   ['DestinationRule', 'destinationrules'],
@@ -112,7 +112,9 @@ export async function watchCluster(kc: KubeConfig, namespace: string, store: Obj
   const sliceVersion = await endpointSliceVersion(custom);
   watch('EndpointSlice', `/apis/discovery.k8s.io/${sliceVersion}/endpointslices`, customList('discovery.k8s.io', sliceVersion, 'endpointslices'));
   for (const [kind, plural] of ISTIO_KINDS) watch(kind, `/apis/networking.istio.io/v1beta1/${plural}`, customList('networking.istio.io', 'v1beta1', plural), { optional: true });
-  watch('PeerAuthentication', '/apis/security.istio.io/v1beta1/peerauthentications', customList('security.istio.io', 'v1beta1', 'peerauthentications'), { optional: true });
+  for (const [kind, plural] of [['PeerAuthentication', 'peerauthentications'], ['AuthorizationPolicy', 'authorizationpolicies']] as const) {
+    watch(kind, `/apis/security.istio.io/v1beta1/${plural}`, customList('security.istio.io', 'v1beta1', plural), { optional: true });
+  }
   await Promise.all(gates);
   logger.info({ endpointSlices: `discovery.k8s.io/${sliceVersion}` }, 'cluster caches synced');
   return async () => {

@@ -70,6 +70,7 @@ export class ConfigIndex {
   readonly sidecars: IstioConfig[];
   readonly gateways: IstioConfig[];
   readonly peerAuthentications: IstioConfig[];
+  readonly authorizationPolicies: IstioConfig[];
   private readonly vsIndex = new HostIndex();
   private readonly drIndex = new HostIndex();
   private readonly resolvedHosts = new Map<IstioConfig, string[]>();
@@ -84,6 +85,7 @@ export class ConfigIndex {
     this.sidecars = of('Sidecar');
     this.gateways = of('Gateway');
     this.peerAuthentications = of('PeerAuthentication');
+    this.authorizationPolicies = of('AuthorizationPolicy');
     for (const list of [this.virtualServices, this.destinationRules]) list.forEach((c, i) => this.age.set(c, i));
     for (const vs of this.virtualServices) for (const h of this.vsHosts(vs)) this.vsIndex.add(vs, h);
     for (const dr of this.destinationRules) this.drIndex.add(dr, resolveHost(String(dr.spec.host ?? ''), dr.namespace, domainSuffix));

@@ -13,7 +13,7 @@ import { meshSettings, PushContext } from './push-context.js';
 import { buildRegistry } from './registry.js';
 
 const REGISTRY_KINDS = ['Service', 'EndpointSlice', 'Pod', 'Node', 'ServiceEntry', 'WorkloadEntry'];
-const ROUTING_KINDS = ['VirtualService', 'DestinationRule', 'Sidecar', 'Gateway', 'PeerAuthentication'];
+const ROUTING_KINDS = ['VirtualService', 'DestinationRule', 'Sidecar', 'Gateway', 'PeerAuthentication', 'AuthorizationPolicy'];
 /** Kinds whose changes trigger a push (ConfigMap: the mesh config; Secret: SDS credentials). */
 export const XDS_KINDS = new Set([...REGISTRY_KINDS, ...ROUTING_KINDS, 'ConfigMap', 'Secret']);
 

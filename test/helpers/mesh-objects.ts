@@ -33,4 +33,5 @@ export function workloadObjects(svc: string, namespace: string, w: Workload, por
   ];
 }
 
-export const toYaml = (objects: object[]): string => objects.map((o) => stringify(o)).join('---\n');
+/** YAML that means the same to a YAML 1.1 reader (Kubernetes', and meshd's): `yes` stays a string. */
+export const toYaml = (objects: object[]): string => objects.map((o) => stringify(o, { version: '1.1' })).join('---\n');

@@ -1,6 +1,7 @@
 // The xDS server against the real proxyless client: @grpc/grpc-js-xds channels resolve `xds:///` targets
 // through `meshd serve --local-dir`, fed from Istio YAML, and call real gRPC backends on 127.0.0.1.
 // Every change is a file rewrite that meshd picks up, debounces and pushes; the client is never restarted.
+import '../helpers/xds-rbac-env.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,6 +106,9 @@ describe('proxyless gRPC through meshd xDS', () => {
 
   it('splits 90/10 by VirtualService weights within 3 points over 2,000 calls', async () => {
     await applyRouting(subsets, virtualService([{ route: [route('v1', 90), route('v2', 10)] }]));
+    // The client swaps its config selector just after the ACK; round robin over both endpoints gives exactly
+    // half to v2, so a batch far from half shows the split is in force (30+ of 100 at 10 % is ~1e-8).
+    await until('the split in force', (c) => (c.v2 ?? 0) < 30, {}, 100);
     const counts = await spread(client, 2000);
     const share = (counts.v2 ?? 0) / 2000;
     assert.equal((counts.v1 ?? 0) + (counts.v2 ?? 0), 2000, JSON.stringify(counts));
@@ -255,6 +259,35 @@ describe('proxyless gRPC through meshd xDS', () => {
       assert.equal(refused.code, grpc.status.UNAVAILABLE);
     } finally {
       secureClient.close();
+      server.forceShutdown();
+    }
+  });
+
+  it('enforces AuthorizationPolicies on an XdsServer: DENY rules first, then ALLOW rules, changed live', async () => {
+    const port = await freePort();
+    const labels = { app: 'guarded' };
+    const policies = (allowPaths: string[]): object[] => [
+      { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-flagged', namespace: 'default' }, spec: { selector: { matchLabels: labels }, action: 'DENY', rules: [{ when: [{ key: 'request.headers[x-deny]', values: ['yes'] }] }] } },
+      { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'allow-paths', namespace: 'default' }, spec: { selector: { matchLabels: labels }, action: 'ALLOW', rules: [{ to: [{ operation: { paths: allowPaths } }] }] } },
+    ];
+    writeFileSync(join(dir, 'guarded.yaml'), toYaml(policies(['/meshd.test.Echo/*'])));
+    const server = new xds.XdsServer({ 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap(m.xdsPort, 'sidecar~127.0.0.1~guarded-0.default~default.svc.cluster.local', { labels })) } as never);
+    const direct = new EchoClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Echo;
+    try {
+      await startBackend('guarded', port, server as unknown as grpc.Server);
+      const denied = await waitFor('the DENY rule in force', async () => {
+        const r = await call(direct, { 'x-deny': 'yes' });
+        return r.code === grpc.status.PERMISSION_DENIED ? r : undefined;
+      });
+      assert.equal(denied.details, 'Unauthorized RPC rejected');
+      const allowed = await call(direct);
+      assert.equal(allowed.version, 'guarded', `allowed by path: ${JSON.stringify(allowed)}`);
+      const notFlagged = await call(direct, { 'x-deny': 'no' });
+      assert.equal(notFlagged.version, 'guarded', JSON.stringify(notFlagged));
+      writeFileSync(join(dir, 'guarded.yaml'), toYaml(policies(['/other.Service/*'])));
+      await waitFor('the ALLOW rule no longer matching', async () => ((await call(direct)).code === grpc.status.PERMISSION_DENIED ? true : undefined));
+    } finally {
+      direct.close();
       server.forceShutdown();
     }
   });

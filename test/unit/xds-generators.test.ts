@@ -320,3 +320,39 @@ describe('PeerAuthentication', () => {
     assert.equal(permissive.filter_chains[0].transport_socket, undefined);
   });
 });
+
+describe('AuthorizationPolicy', () => {
+  const ap = (name: string, namespace: string, spec: object): object => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace, creationTimestamp: '2024-01-01T00:00:00Z' }, spec });
+  const listenerName = 'xds.istio.io/grpc/lds/inbound/10.1.0.1:7070';
+  const server = proxy('sidecar~10.1.0.1~echo-v1.default~default.svc.cluster.local', { GENERATOR: 'grpc', LABELS: { app: 'echo' } });
+  const filters = (objects: object[]): Array<Record<string, any>> => obj(generator([...echo(), ...objects]), server, TYPE.listener, [listenerName])[0]!.filter_chains[0].filters[0].typed_config.http_filters;
+
+  it('translates sources, operations and conditions into RBAC policies, DENY before ALLOW', () => {
+    const deny = ap('deny', 'default', { action: 'DENY', rules: [{ from: [{ source: { notNamespaces: ['default'], ipBlocks: ['10.0.0.0/8'] } }], when: [{ key: 'request.headers[x-user]', values: ['bad'] }] }] });
+    const allow = ap('allow', 'default', { selector: { matchLabels: { app: 'echo' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/default/sa/client'] } }], to: [{ operation: { paths: ['/pkg.Svc/*'], methods: ['POST'], notPorts: ['9090'] } }], when: [{ key: 'destination.port', values: ['7070'] }] }] });
+    const elsewhere = ap('other', 'other', { action: 'DENY', rules: [{}] });
+    const fs = filters([deny, allow, elsewhere]);
+    assert.deepEqual(fs.map((f) => f.name), ['envoy.filters.http.rbac.DENY', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
+    const denyPolicy = fs[0]!.typed_config.rules.policies['ns[default]-policy[deny]-rule[0]'];
+    assert.deepEqual(denyPolicy.permissions, [{ any: true }]);
+    assert.deepEqual(denyPolicy.principals, [{ and_ids: { ids: [
+      { not_id: { authenticated: { principal_name: { safe_regex: { regex: '.*/ns/default/.*' } } } } },
+      { direct_remote_ip: { address_prefix: '10.0.0.0', prefix_len: 8 } },
+      { header: { name: 'x-user', string_match: { exact: 'bad' } } },
+    ] } }]);
+    const allowPolicy = fs[1]!.typed_config.rules.policies['ns[default]-policy[allow]-rule[0]'];
+    assert.deepEqual(allowPolicy.principals, [{ and_ids: { ids: [{ authenticated: { principal_name: { exact: 'spiffe://cluster.local/ns/default/sa/client' } } }] } }]);
+    assert.deepEqual(allowPolicy.permissions, [{ and_rules: { rules: [
+      { and_rules: { rules: [{ url_path: { path: { prefix: '/pkg.Svc/' } } }, { header: { name: ':method', string_match: { exact: 'POST' } } }, { not_rule: { destination_port: 9090 } }] } },
+      { destination_port: 7070 },
+    ] } }]);
+  });
+
+  it('allows nothing under an ALLOW policy without rules, and adds no filter when no policy applies', () => {
+    const none = filters([ap('nothing', 'default', { selector: { matchLabels: { app: 'echo' } }, action: 'ALLOW' })]);
+    assert.deepEqual(none[0]!.typed_config.rules, { action: 'ALLOW', policies: {} });
+    assert.deepEqual(filters([ap('x', 'default', { selector: { matchLabels: { app: 'other' } }, action: 'DENY', rules: [{}] })]).map((f) => f.name), ['envoy.filters.http.router']);
+    const meshWide = filters([ap('mesh', 'istio-system', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['DELETE'] } }] }] })]);
+    assert.equal(meshWide[0]!.name, 'envoy.filters.http.rbac.DENY', 'root-namespace policies apply everywhere');
+  });
+});

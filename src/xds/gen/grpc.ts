@@ -4,6 +4,7 @@
 import type { MeshService, ProxyInfo } from '../../types.js';
 import { clusterName, parseClusterName, type PushContext } from '../push-context.js';
 import { ANY, TYPE } from '../protos.js';
+import { rbacFilters } from './authz.js';
 import { buildOutboundCluster, certificateProviderTls } from './clusters.js';
 import { FAULT_FILTER, ROUTER_FILTER, type Msg } from './common.js';
 import { buildLoadAssignment } from './endpoints.js';
@@ -54,7 +55,8 @@ function outboundListener(ctx: PushContext, proxy: ProxyInfo, name: string): Msg
 /**
  * The listener an XdsServer waits for before it serves on ip:port. Under a STRICT PeerAuthentication it
  * requires client certificates from the mesh (grpcgen's `inbound-mtls`); PERMISSIVE is plain text, as in
- * istiod, since gRPC's filter-chain matching cannot tell TLS from plain text.
+ * istiod, since gRPC's filter-chain matching cannot tell TLS from plain text. AuthorizationPolicies become
+ * RBAC filters (gRPC applies them with GRPC_XDS_EXPERIMENTAL_RBAC=true and rejects the listener without).
  */
 function inboundListener(ctx: PushContext, proxy: ProxyInfo, name: string): Msg | undefined {
   const { host, port } = splitHostPort(name.slice(SERVER_LISTENER_PREFIX.length));
@@ -74,7 +76,7 @@ function inboundListener(ctx: PushContext, proxy: ProxyInfo, name: string): Msg 
           '@type': ANY.hcm,
           stat_prefix: `inbound|${port}||`,
           route_config: { name: 'inbound', virtual_hosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ match: { prefix: '/' }, decorator: { operation: 'grpc' }, non_forwarding_action: {} }] }] },
-          http_filters: [ROUTER_FILTER],
+          http_filters: [...rbacFilters(ctx, proxy.namespace, labels), ROUTER_FILTER],
         },
       }],
     }],
