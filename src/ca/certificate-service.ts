@@ -6,9 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from '../telemetry/logger.js';
 import type { CaMetrics } from '../telemetry/metrics.js';
-import type { KeyPairPem } from './self-signed.js';
 import { bearerToken, type Authenticator } from './token-auth.js';
-import { CaError, signWorkloadCsr, type WorkloadCertPolicy } from './workload.js';
+import { CaError, signWorkloadCsr, type SigningCa, type WorkloadCertPolicy } from './workload.js';
 
 export interface CertificateRequest {
   csr?: string;
@@ -18,12 +17,6 @@ export interface CertificateRequest {
 
 export interface CertificateResponse {
   cert_chain: string[];
-}
-
-export interface SigningCa {
-  signer: KeyPairPem;
-  chainPem: string;
-  rootsPem: string;
 }
 
 const definition = protoLoader.loadSync(join(import.meta.dirname, 'istio-ca.proto'), { keepCase: true, longs: Number, defaults: true });

@@ -3,7 +3,8 @@
 // is refused (Istio refuses rather than shortening it). Pure apart from the clock and the serial.
 import { constants, createPrivateKey, privateEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import * as forgeNs from 'node-forge';
-import { splitPem, type KeyPairPem } from './self-signed.js';
+import type { CaRoot } from './root.js';
+import { splitPem } from './self-signed.js';
 
 const forge = ((forgeNs as unknown as { default?: typeof forgeNs }).default ?? forgeNs) as typeof forgeNs;
 
@@ -78,6 +79,9 @@ function nativeSigner(keyPem: string): { sign(md: forgeNs.md.MessageDigest): str
   };
 }
 
+/** What signs workload certificates: the CA root in force (plug-in or self-signed), or local mode's CA. */
+export type SigningCa = Pick<CaRoot, 'signer' | 'chainPem' | 'rootsPem'>;
+
 export interface SignedChain {
   /** Leaf, then the intermediates, then the roots, one certificate each with a trailing newline (istiod's shape). */
   chain: string[];
@@ -89,7 +93,7 @@ export interface SignedChain {
  * any, must be among them: a workload may not ask for someone else's identity.
  */
 export function signWorkloadCsr(
-  ca: { signer: KeyPairPem; chainPem: string; rootsPem: string },
+  ca: SigningCa,
   csrPem: string,
   identities: string[],
   requestedTtlSeconds: number,

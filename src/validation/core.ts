@@ -54,6 +54,11 @@ export function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/** The strings of a repeated field, anything else dropped. */
+export function stringList(v: unknown): string[] {
+  return list(v).filter((x): x is string => typeof x === 'string');
+}
+
 export function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }

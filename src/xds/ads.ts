@@ -2,7 +2,6 @@
 // stale nonces, unsubscribes, warming), State-of-the-World and Delta responses, and pushes that run in
 // push order with at most one push in flight per connection. Transport-free: a stream is anything with
 // write(); server.ts binds it to gRPC.
-import { EventEmitter } from 'node:events';
 import type { ProxyInfo } from '../types.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { XdsMetrics } from '../telemetry/metrics.js';
@@ -87,25 +86,13 @@ export class Connection {
   ) {}
 }
 
-export interface XdsEvent {
-  conn: Connection;
-  typeUrl: string;
-  nonce?: string;
-  version?: string;
-  names?: string[];
-  error?: string;
-}
-
 const SHORT_TYPE: Record<string, string> = { [TYPE.cluster]: 'cds', [TYPE.endpoint]: 'eds', [TYPE.listener]: 'lds', [TYPE.route]: 'rds', [TYPE.secret]: 'sds' };
 export const shortType = (typeUrl: string): string => SHORT_TYPE[typeUrl] ?? typeUrl;
 
 const sameSet = (a: Set<string>, b: Set<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
 
-/**
- * Events: 'request', 'ack', 'nack', 'send' (XdsEvent) and 'connect'/'disconnect' (Connection), used by
- * the debug endpoints and by tests that wait on protocol events instead of sleeping.
- */
-export class DiscoveryServer extends EventEmitter {
+/** The connections and their watches (read by the debug endpoints), the current generator, and pushes. */
+export class DiscoveryServer {
   readonly connections = new Map<string, Connection>();
   private generator: ResourceGenerator | undefined;
   private nonceCounter = 0;
@@ -118,10 +105,7 @@ export class DiscoveryServer extends EventEmitter {
     private readonly metrics: XdsMetrics,
     /** Concurrent pushes (istiod's PILOT_PUSH_THROTTLE). */
     private readonly pushThrottle = 100,
-  ) {
-    super();
-    this.setMaxListeners(0);
-  }
+  ) {}
 
   get context(): PushContext | undefined {
     return this.generator?.ctx;
@@ -144,7 +128,6 @@ export class DiscoveryServer extends EventEmitter {
     const conn = new Connection(`${proxy.id}-${++this.connCounter}`, proxy, delta, sink);
     this.connections.set(conn.id, conn);
     this.metrics.connected.inc();
-    this.emit('connect', conn);
     return conn;
   }
 
@@ -153,11 +136,14 @@ export class DiscoveryServer extends EventEmitter {
     conn.closed = true;
     this.connections.delete(conn.id);
     this.metrics.connected.dec();
-    this.emit('disconnect', conn);
   }
 
-  private nonce(): string {
-    return `${this.context?.version ?? ''}-${(++this.nonceCounter).toString(36)}`;
+  /** Records a response about to be sent on a watch: a fresh nonce (returned), its version, the metric. */
+  private stamp(w: Watch, typeUrl: string, version: string): string {
+    w.nonceSent = `${version}-${(++this.nonceCounter).toString(36)}`;
+    w.versionSent = version;
+    this.metrics.pushes.inc({ type: shortType(typeUrl) });
+    return w.nonceSent;
   }
 
   private nack(conn: Connection, w: Watch | undefined, typeUrl: string, nonce: string | undefined, error: { code?: number; message?: string }): void {
@@ -165,11 +151,10 @@ export class DiscoveryServer extends EventEmitter {
     if (w) w.lastError = message;
     this.metrics.rejects.inc({ type: shortType(typeUrl) });
     this.logger.warn({ proxy: conn.proxy.id, type: shortType(typeUrl), nonce, error: message }, 'xDS response rejected (NACK)');
-    this.emit('nack', { conn, typeUrl, nonce, error: message } satisfies XdsEvent);
   }
 
   /** Records an ACK of the last response; false (and a metric) when the nonce is stale and the request is to be ignored. */
-  private ack(conn: Connection, w: Watch, typeUrl: string, nonce: string, version: string | undefined): boolean {
+  private ack(w: Watch, typeUrl: string, nonce: string, version: string | undefined): boolean {
     if (nonce !== w.nonceSent) {
       this.metrics.expiredNonce.inc({ type: shortType(typeUrl) });
       return false;
@@ -177,7 +162,6 @@ export class DiscoveryServer extends EventEmitter {
     w.nonceAcked = nonce;
     w.versionAcked = version;
     w.lastError = undefined;
-    this.emit('ack', { conn, typeUrl, nonce, version } satisfies XdsEvent);
     return true;
   }
 
@@ -189,7 +173,6 @@ export class DiscoveryServer extends EventEmitter {
     const names = new Set(req.resource_names ?? []);
     const nonce = req.response_nonce ?? '';
     let w = conn.watches.get(typeUrl);
-    this.emit('request', { conn, typeUrl, nonce, version: req.version_info, names: [...names] } satisfies XdsEvent);
     if (req.error_detail) return this.nack(conn, w, typeUrl, nonce, req.error_detail);
     if (names.size === 0 && !isWildcardType(typeUrl)) {
       conn.watches.delete(typeUrl); // unsubscribe: nothing to send
@@ -205,7 +188,7 @@ export class DiscoveryServer extends EventEmitter {
       this.respondSotw(conn, typeUrl, w, false);
       return;
     }
-    if (!this.ack(conn, w, typeUrl, nonce, req.version_info)) return;
+    if (!this.ack(w, typeUrl, nonce, req.version_info)) return;
     const changed = !sameSet(w.names, names);
     const added = [...names].filter((n) => !w!.names.has(n));
     w.names = names;
@@ -216,23 +199,18 @@ export class DiscoveryServer extends EventEmitter {
     else if (added.length) this.respondSotw(conn, typeUrl, w, false, added);
   }
 
-  /** Sends the watch's resources (or only `only`); a push skips the send when nothing changed since the last full response. True when sent. */
-  private respondSotw(conn: Connection, typeUrl: string, w: Watch, isPush: boolean, only?: string[]): boolean {
+  /** Sends the watch's resources (or only `only`); a push skips the send when nothing changed since the last full response. */
+  private respondSotw(conn: Connection, typeUrl: string, w: Watch, isPush: boolean, only?: string[]): void {
     const ctx = this.context;
-    if (!ctx) return false;
+    if (!ctx) return;
     const resources = this.resources(conn.proxy, typeUrl, w.wildcard ? undefined : (only ?? [...w.names]));
     // RDS/EDS responses may be partial and carry no deletions, so an empty one says nothing.
-    if (resources.length === 0 && !isWildcardType(typeUrl)) return false;
+    if (resources.length === 0 && !isWildcardType(typeUrl)) return;
     const hash = only ? undefined : resources.map((r) => `${r.name}=${r.hash}`).join(',');
-    if (isPush && hash !== undefined && hash === w.lastSentHash && !w.lastError) return false;
-    const nonce = this.nonce();
-    w.nonceSent = nonce;
-    w.versionSent = ctx.version;
+    if (isPush && hash !== undefined && hash === w.lastSentHash && !w.lastError) return;
+    const nonce = this.stamp(w, typeUrl, ctx.version);
     w.lastSentHash = hash;
-    this.metrics.pushes.inc({ type: shortType(typeUrl) });
-    this.emit('send', { conn, typeUrl, nonce, version: ctx.version, names: resources.map((r) => r.name) } satisfies XdsEvent);
     (conn.sink as StreamSink<DiscoveryResponse>).write({ version_info: ctx.version, resources: resources.map((r) => ({ type_url: typeUrl, value: r.bytes })), type_url: typeUrl, nonce });
-    return true;
   }
 
   // ---- Delta ----
@@ -243,10 +221,9 @@ export class DiscoveryServer extends EventEmitter {
     const subscribe = req.resource_names_subscribe ?? [];
     const unsubscribe = req.resource_names_unsubscribe ?? [];
     let w = conn.watches.get(typeUrl);
-    this.emit('request', { conn, typeUrl, nonce, names: subscribe } satisfies XdsEvent);
     if (req.error_detail) return this.nack(conn, w, typeUrl, nonce, req.error_detail);
     if (nonce && w) {
-      if (!this.ack(conn, w, typeUrl, nonce, w.versionSent)) return;
+      if (!this.ack(w, typeUrl, nonce, w.versionSent)) return;
       if (subscribe.length === 0 && unsubscribe.length === 0) return;
     }
     const first = !w;
@@ -277,21 +254,17 @@ export class DiscoveryServer extends EventEmitter {
   }
 
   /** Sends what changed for this watch since the client's versions; wildcard watches also get removals. */
-  private respondDelta(conn: Connection, typeUrl: string, w: Watch, force: boolean): boolean {
+  private respondDelta(conn: Connection, typeUrl: string, w: Watch, force: boolean): void {
     const ctx = this.context;
-    if (!ctx) return false;
+    if (!ctx) return;
     const resources = this.resources(conn.proxy, typeUrl, w.wildcard ? undefined : [...w.names]);
     const changed = resources.filter((r) => w.sent.get(r.name) !== r.hash);
     const present = new Set(resources.map((r) => r.name));
     const removed = w.wildcard ? [...w.sent.keys()].filter((n) => !present.has(n)) : [];
-    if (changed.length === 0 && removed.length === 0 && !force) return false;
+    if (changed.length === 0 && removed.length === 0 && !force) return;
     for (const r of changed) w.sent.set(r.name, r.hash);
     for (const n of removed) w.sent.delete(n);
-    const nonce = this.nonce();
-    w.nonceSent = nonce;
-    w.versionSent = ctx.version;
-    this.metrics.pushes.inc({ type: shortType(typeUrl) });
-    this.emit('send', { conn, typeUrl, nonce, version: ctx.version, names: changed.map((r) => r.name) } satisfies XdsEvent);
+    const nonce = this.stamp(w, typeUrl, ctx.version);
     (conn.sink as StreamSink<DeltaDiscoveryResponse>).write({
       system_version_info: ctx.version,
       resources: changed.map((r) => ({ name: r.name, version: r.hash, resource: { type_url: typeUrl, value: r.bytes } })),
@@ -299,7 +272,6 @@ export class DiscoveryServer extends EventEmitter {
       removed_resources: removed,
       nonce,
     });
-    return true;
   }
 
   // ---- pushes ----

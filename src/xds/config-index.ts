@@ -2,6 +2,7 @@
 // DestinationRule and Sidecar apply to a host as seen from a proxy's namespace. Pure.
 import type { KubeObject } from '../kube/store.js';
 import type { IstioConfig, MeshService, ProxyInfo } from '../types.js';
+import { list, obj, stringList } from '../validation/core.js';
 
 export const CONFIG_KINDS = ['VirtualService', 'DestinationRule', 'Sidecar', 'Gateway', 'ServiceEntry', 'WorkloadEntry'] as const;
 
@@ -18,7 +19,6 @@ export function toConfig(o: KubeObject): IstioConfig {
   };
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Istio's ResolveShortnameToFQDN: a name with no dot is a service in the config's namespace. */
 export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
@@ -94,7 +94,7 @@ export class ConfigIndex {
   /** VirtualService hosts resolved to FQDNs. */
   vsHosts(vs: IstioConfig): string[] {
     let hosts = this.resolvedHosts.get(vs);
-    if (!hosts) this.resolvedHosts.set(vs, (hosts = strings(vs.spec.hosts).map((h) => resolveHost(h, vs.namespace, this.domainSuffix))));
+    if (!hosts) this.resolvedHosts.set(vs, (hosts = stringList(vs.spec.hosts).map((h) => resolveHost(h, vs.namespace, this.domainSuffix))));
     return hosts;
   }
 
@@ -105,7 +105,7 @@ export class ConfigIndex {
   virtualServiceFor(host: string, namespace: string, gateway = 'mesh'): IstioConfig | undefined {
     let best: { vs: IstioConfig; rank: number; age: number } | undefined;
     for (const { config: vs, host: h } of this.vsIndex.matching(host)) {
-      if (!visibleTo(strings(vs.spec.exportTo), vs.namespace, namespace) || !this.boundTo(vs, gateway)) continue;
+      if (!visibleTo(stringList(vs.spec.exportTo), vs.namespace, namespace) || !this.boundTo(vs, gateway)) continue;
       const rank = specificity(h);
       const age = this.age.get(vs)!;
       if (!best || rank > best.rank || (rank === best.rank && age < best.age)) best = { vs, rank, age };
@@ -115,7 +115,7 @@ export class ConfigIndex {
 
   /** Whether a VirtualService applies to sidecars ('mesh') or to the named gateway (`ns/name`). */
   boundTo(vs: IstioConfig, gateway: string): boolean {
-    const gws = strings(vs.spec.gateways);
+    const gws = stringList(vs.spec.gateways);
     if (gws.length === 0) return gateway === 'mesh';
     return gws.some((g) => (g === 'mesh' ? gateway === 'mesh' : (g.includes('/') ? g : `${vs.namespace}/${g}`) === gateway));
   }
@@ -130,7 +130,7 @@ export class ConfigIndex {
     const order = [namespace, service.namespace, this.rootNamespace];
     let best: { dr: IstioConfig; rank: number; age: number } | undefined;
     for (const { config: dr, host } of this.drIndex.matching(service.hostname)) {
-      if (!visibleTo(strings(dr.spec.exportTo), dr.namespace, namespace)) continue;
+      if (!visibleTo(stringList(dr.spec.exportTo), dr.namespace, namespace)) continue;
       const nsRank = order.indexOf(dr.namespace);
       // Namespace precedence dominates; host specificity breaks ties within one namespace tier; then age.
       const rank = (nsRank === -1 ? 0 : (order.length - nsRank) * 1e12) + Math.min(specificity(host), 1e12 - 1);
@@ -188,10 +188,10 @@ export class ConfigIndex {
 /** Sidecar egress scoping: is `service` among the hosts a Sidecar's egress listeners import? */
 export function sidecarImports(sidecar: IstioConfig | undefined, proxyNamespace: string, service: MeshService): boolean {
   if (!sidecar) return true;
-  const egress = Array.isArray(sidecar.spec.egress) ? (sidecar.spec.egress as Array<{ hosts?: unknown }>) : [];
+  const egress = list(sidecar.spec.egress).map(obj);
   if (egress.length === 0) return true;
   return egress.some((e) =>
-    strings(e.hosts).some((h) => {
+    stringList(e.hosts).some((h) => {
       const [ns = '*', host = '*'] = h.includes('/') ? h.split('/', 2) : ['*', h];
       const nsOk = ns === '*' || (ns === '.' ? service.namespace === proxyNamespace : ns === '~' ? false : ns === service.namespace);
       return nsOk && hostMatches(host, service.hostname);

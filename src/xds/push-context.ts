@@ -1,6 +1,7 @@
 // One immutable view of the mesh per debounced change (istiod's PushContext): the registry, the Istio
 // config index and the mesh settings, with the lookups every generator shares.
 import { parseGoDuration } from '../validation/decode.js';
+import { list, obj } from '../validation/core.js';
 import type { IstioConfig, MeshConfig, MeshEndpoint, MeshService, ProxyInfo, ServicePort } from '../types.js';
 import { ConfigIndex, sidecarImports, visibleTo } from './config-index.js';
 import type { TlsCredential } from '../kube/tls-secrets.js';
@@ -95,6 +96,13 @@ export class PushContext {
     return out;
   }
 
+  /** The service port a cluster name (`<dir>|port|subset|host`) points at, seen from `namespace`. */
+  clusterTarget(name: string, namespace: string): { key: ClusterKey; service: MeshService } | undefined {
+    const key = parseClusterName(name);
+    const service = key && this.serviceFor(key.host, namespace);
+    return key && service && this.port(service, key.port) ? { key, service } : undefined;
+  }
+
   endpoints(service: MeshService, port: number): MeshEndpoint[] {
     return (this.registry.endpoints.get(registryKey(service.hostname, service.namespace)) ?? []).filter((e) => e.servicePort === port);
   }
@@ -105,8 +113,8 @@ export class PushContext {
 
   subsets(service: MeshService, namespace: string): Subset[] {
     const dr = this.config.destinationRuleFor(service, namespace);
-    const list = Array.isArray(dr?.spec.subsets) ? (dr!.spec.subsets as Array<Record<string, unknown>>) : [];
-    return list
+    return list(dr?.spec.subsets)
+      .map(obj)
       .filter((s) => typeof s.name === 'string')
       .map((s) => ({ name: s.name as string, labels: (s.labels ?? {}) as Record<string, string>, trafficPolicy: s.trafficPolicy as Record<string, unknown> | undefined }));
   }

@@ -3,6 +3,7 @@
 // Pure: it reads plain objects and returns plain data, whichever source (API watches or files) fed them.
 import type { KubeObject } from '../kube/store.js';
 import type { Locality, MeshEndpoint, MeshService, PortProtocol, ServicePort } from '../types.js';
+import { list, obj, stringList, type Obj } from '../validation/core.js';
 
 export interface RegistryInput {
   services: KubeObject[];
@@ -22,9 +23,6 @@ export interface Registry {
 
 export const registryKey = (hostname: string, namespace: string): string => `${hostname}|${namespace}`;
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const strMap = (v: unknown): Record<string, string> => {
@@ -89,9 +87,9 @@ function podTlsMode(labels: Record<string, string>, annotations: Record<string, 
 function kubeService(o: KubeObject, domainSuffix: string): MeshService {
   const spec = obj(o.spec);
   const ip = str(spec.clusterIP);
-  const ips = arr(spec.clusterIPs).filter((x): x is string => typeof x === 'string');
+  const ips = stringList(spec.clusterIPs);
   const addresses = (ips.length ? ips : ip ? [ip] : []).filter((a) => a !== 'None');
-  const ports: ServicePort[] = arr(spec.ports).map((p) => {
+  const ports: ServicePort[] = list(spec.ports).map((p) => {
     const po = obj(p);
     const name = str(po.name) ?? '';
     const port = num(po.port) ?? 0;
@@ -125,14 +123,14 @@ interface SliceEndpoint {
 /** One EndpointSlice's endpoints (v1 or v1beta1, which kept the zone in `topology`). */
 function sliceEndpoints(slice: KubeObject, pods: Map<string, KubeObject>): SliceEndpoint[] {
   const out: SliceEndpoint[] = [];
-  for (const e of arr((slice as Obj).endpoints)) {
+  for (const e of list((slice as Obj).endpoints)) {
     const eo = obj(e);
     const cond = obj(eo.conditions);
     const ref = obj(eo.targetRef);
     const pod = str(ref.kind) === 'Pod' ? pods.get(`${str(ref.namespace) ?? nsOf(slice)}/${str(ref.name)}`) : undefined;
     const topology = strMap(eo.topology);
     const ready = cond.ready !== false;
-    for (const address of arr(eo.addresses)) {
+    for (const address of list(eo.addresses)) {
       if (typeof address !== 'string') continue;
       out.push({
         address,
@@ -151,7 +149,7 @@ function sliceEndpoints(slice: KubeObject, pods: Map<string, KubeObject>): Slice
 function kubeEndpoints(svc: MeshService, slices: KubeObject[], pods: Map<string, KubeObject>, nodes: Map<string, KubeObject>): MeshEndpoint[] {
   const out: MeshEndpoint[] = [];
   for (const slice of slices) {
-    const slicePorts = arr((slice as Obj).ports).map(obj);
+    const slicePorts = list((slice as Obj).ports).map(obj);
     const endpoints = sliceEndpoints(slice, pods);
     for (const sp of svc.ports) {
       const port = slicePorts.find((p) => (str(p.name) ?? '') === sp.name);
@@ -218,18 +216,19 @@ const RESOLUTIONS: Record<string, MeshService['resolution']> = { NONE: 'PASSTHRO
 
 function serviceEntryServices(se: KubeObject): MeshService[] {
   const spec = obj(se.spec);
-  const ports: ServicePort[] = arr(spec.ports).map((p) => {
+  const ports: ServicePort[] = list(spec.ports).map((p) => {
     const po = obj(p);
     return { name: str(po.name) ?? '', port: num(po.number) ?? 0, protocol: istioProtocol(str(po.protocol)), targetPort: num(po.targetPort) };
   });
-  return arr(spec.hosts).filter((h): h is string => typeof h === 'string').map((host) => ({
+  const exportTo = stringList(spec.exportTo);
+  return stringList(spec.hosts).map((host) => ({
     hostname: host,
     namespace: nsOf(se),
     name: nameOf(se),
-    addresses: arr(spec.addresses).filter((a): a is string => typeof a === 'string'),
+    addresses: stringList(spec.addresses),
     ports,
     labels: strMap(meta(se).labels),
-    exportTo: arr(spec.exportTo).filter((x): x is string => typeof x === 'string').length ? arr(spec.exportTo).filter((x): x is string => typeof x === 'string') : ['*'],
+    exportTo: exportTo.length ? exportTo : ['*'],
     resolution: RESOLUTIONS[str(spec.resolution) ?? 'NONE'] ?? 'PASSTHROUGH',
     external: str(spec.location) !== 'MESH_INTERNAL',
     selector: spec.workloadSelector ? strMap(obj(spec.workloadSelector).labels) : undefined,
@@ -263,7 +262,7 @@ export function buildRegistry(input: RegistryInput): Registry {
     endpoints.set(registryKey(svc.hostname, svc.namespace), eps);
   }
   for (const se of input.serviceEntries) {
-    const inline = arr(obj(se.spec).endpoints).map((e) => workloadSpec(obj(e))).filter((w): w is WorkloadSpec => w !== undefined);
+    const inline = list(obj(se.spec).endpoints).map((e) => workloadSpec(obj(e))).filter((w): w is WorkloadSpec => w !== undefined);
     for (const svc of serviceEntryServices(se)) {
       services.push(svc);
       const eps: MeshEndpoint[] = [];

@@ -6,14 +6,13 @@ import type { IstioConfig } from '../../types.js';
 import { ANY } from '../protos.js';
 import type { PushContext } from '../push-context.js';
 import type { Msg } from './common.js';
+import { list, obj, type Obj } from '../../validation/core.js';
 
-type Obj = Record<string, unknown>;
-const o = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 /**
  * A field's values. Scalars that YAML 1.1 turned into numbers or booleans (`yes`, `8080`) are kept as their
  * text: dropping them would widen a rule to match everything.
  */
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => ['string', 'number', 'boolean'].includes(typeof x)).map(String) : []);
+const strs = (v: unknown): string[] => list(v).filter((x) => ['string', 'number', 'boolean'].includes(typeof x)).map(String);
 
 /** Istio's value matching: `*` anything, `x*` prefix, `*x` suffix, else exact. */
 function stringMatcher(value: string, ignoreCase = false): Msg {
@@ -82,9 +81,9 @@ function conditions(when: Obj[]): { ids: Msg[]; rules: Msg[] } {
 }
 
 function rulePolicy(rule: Obj): Msg {
-  const from = (Array.isArray(rule.from) ? rule.from : []).map((f) => principalOf(o(o(f).source)));
-  const to = (Array.isArray(rule.to) ? rule.to : []).map((t) => permission(o(o(t).operation)));
-  const when = conditions((Array.isArray(rule.when) ? rule.when : []).map(o));
+  const from = list(rule.from).map((f) => principalOf(obj(obj(f).source)));
+  const to = list(rule.to).map((t) => permission(obj(obj(t).operation)));
+  const when = conditions(list(rule.when).map(obj));
   const withIds = (ids: Msg[]): Msg => (ids.length ? { and_ids: { ids } } : { any: true });
   return {
     permissions: (to.length ? to : [{ any: true }]).map((p) => (when.rules.length ? { and_rules: { rules: [p, ...when.rules] } } : p)),
@@ -96,7 +95,7 @@ function rulePolicy(rule: Obj): Msg {
 function applicable(ctx: PushContext, namespace: string, labels: Record<string, string>): IstioConfig[] {
   return ctx.config.authorizationPolicies.filter((p) => {
     if (p.namespace !== namespace && p.namespace !== ctx.mesh.rootNamespace) return false;
-    const sel = o(o(p.spec.selector).matchLabels) as Record<string, string>;
+    const sel = obj(obj(p.spec.selector).matchLabels) as Record<string, string>;
     return Object.entries(sel).every(([k, v]) => labels[k] === v);
   });
 }
@@ -104,7 +103,7 @@ function applicable(ctx: PushContext, namespace: string, labels: Record<string, 
 function filterFor(action: 'ALLOW' | 'DENY', policies: IstioConfig[]): Msg {
   const entries: Array<[string, Msg]> = [];
   for (const p of policies) {
-    const rules = Array.isArray(p.spec.rules) ? p.spec.rules.map(o) : [];
+    const rules = list(p.spec.rules).map(obj);
     rules.forEach((r, i) => entries.push([`ns[${p.namespace}]-policy[${p.name}]-rule[${i}]`, rulePolicy(r)]));
   }
   return {

@@ -4,18 +4,17 @@ import type { MeshService } from '../../types.js';
 import { clusterName, type PushContext, type Subset } from '../push-context.js';
 import { ANY } from '../protos.js';
 import { ADS_CONFIG, durationOf, istioDuration, type Msg } from './common.js';
+import { list, obj, type Obj } from '../../validation/core.js';
 
-type Obj = Record<string, unknown>;
-const o = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 
 const MAX_UINT32 = 4294967295;
 
 /** Top-level, port-level, then subset (and its port-level) policy, each field replacing the one before (istiod's MergeTrafficPolicy). */
 export function mergedPolicy(top: Obj | undefined, subset: Obj | undefined, port: number): Obj {
   const portLevel = (p: Obj | undefined): Obj =>
-    o((Array.isArray(p?.portLevelSettings) ? (p!.portLevelSettings as Obj[]) : []).find((s) => o(s.port).number === port));
+    obj(list(p?.portLevelSettings).map(obj).find((s) => obj(s.port).number === port));
   const merged: Obj = {};
-  for (const layer of [o(top), portLevel(top), o(subset), portLevel(subset)]) {
+  for (const layer of [obj(top), portLevel(top), obj(subset), portLevel(subset)]) {
     for (const f of ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls']) if (layer[f] !== undefined) merged[f] = layer[f];
   }
   return merged;
@@ -85,11 +84,11 @@ const LB: Record<string, string> = { ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LE
 
 function applyLoadBalancer(cluster: Msg, lb: Obj, proxyless: boolean): void {
   if (lb.consistentHash) {
-    const ch = o(lb.consistentHash);
+    const ch = obj(lb.consistentHash);
     if (ch.maglev && !proxyless) cluster.lb_policy = 'MAGLEV';
     else {
       cluster.lb_policy = 'RING_HASH';
-      cluster.ring_hash_lb_config = { minimum_ring_size: typeof o(ch.ringHash).minimumRingSize === 'number' ? o(ch.ringHash).minimumRingSize : typeof ch.minimumRingSize === 'number' ? ch.minimumRingSize : 1024 };
+      cluster.ring_hash_lb_config = { minimum_ring_size: typeof obj(ch.ringHash).minimumRingSize === 'number' ? obj(ch.ringHash).minimumRingSize : typeof ch.minimumRingSize === 'number' ? ch.minimumRingSize : 1024 };
     }
     return;
   }
@@ -109,8 +108,8 @@ function applyLoadBalancer(cluster: Msg, lb: Obj, proxyless: boolean): void {
 }
 
 function applyConnectionPool(cluster: Msg, pool: Obj, proxyless: boolean): void {
-  const http = o(pool.http);
-  const tcp = o(pool.tcp);
+  const http = obj(pool.http);
+  const tcp = obj(pool.tcp);
   if (proxyless) {
     if (typeof http.http2MaxRequests === 'number') cluster.circuit_breakers = { thresholds: [{ max_requests: http.http2MaxRequests }] };
     return;
@@ -176,11 +175,11 @@ export function buildOutboundCluster(ctx: PushContext, service: MeshService, por
     cluster.lb_policy = 'CLUSTER_PROVIDED';
   }
   const dr = ctx.config.destinationRuleFor(service, opts.proxyNamespace);
-  const policy = mergedPolicy(o(dr?.spec.trafficPolicy), subset?.trafficPolicy, port);
-  if (cluster.type === 'EDS' || cluster.type === 'STRICT_DNS' || cluster.type === 'LOGICAL_DNS') applyLoadBalancer(cluster, o(policy.loadBalancer), opts.proxyless);
-  applyConnectionPool(cluster, o(policy.connectionPool), opts.proxyless);
-  if (policy.outlierDetection && !opts.proxyless) applyOutlierDetection(cluster, o(policy.outlierDetection));
-  const tls = o(policy.tls);
+  const policy = mergedPolicy(obj(dr?.spec.trafficPolicy), subset?.trafficPolicy, port);
+  if (cluster.type === 'EDS' || cluster.type === 'STRICT_DNS' || cluster.type === 'LOGICAL_DNS') applyLoadBalancer(cluster, obj(policy.loadBalancer), opts.proxyless);
+  applyConnectionPool(cluster, obj(policy.connectionPool), opts.proxyless);
+  if (policy.outlierDetection && !opts.proxyless) applyOutlierDetection(cluster, obj(policy.outlierDetection));
+  const tls = obj(policy.tls);
   const sans = ctx.serviceAccounts(service, port);
   const sni = `outbound_.${port}_.${subsetName}_.${service.hostname}`;
   if (tls.mode === 'ISTIO_MUTUAL') cluster.transport_socket = opts.proxyless ? istioMutualProxyless(sans) : istioMutualSidecar(sni, sans);

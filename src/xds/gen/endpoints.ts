@@ -1,7 +1,7 @@
 // EDS: the ClusterLoadAssignment for an outbound cluster, endpoints grouped by locality, subset
 // clusters holding only the endpoints whose labels carry the subset's (istiod's endpoint_builder).
 import type { MeshEndpoint } from '../../types.js';
-import { parseClusterName, type PushContext } from '../push-context.js';
+import type { PushContext } from '../push-context.js';
 import { toStruct, type Msg } from './common.js';
 
 const HEALTH: Record<MeshEndpoint['health'], string> = { HEALTHY: 'HEALTHY', UNHEALTHY: 'UNHEALTHY', DRAINING: 'DRAINING' };
@@ -19,10 +19,9 @@ function lbEndpoint(e: MeshEndpoint): Msg {
 
 /** Undefined when the cluster name does not name a known service port. */
 export function buildLoadAssignment(ctx: PushContext, name: string, proxyNamespace: string): Msg | undefined {
-  const key = parseClusterName(name);
-  if (!key || key.direction !== 'outbound') return undefined;
-  const service = ctx.serviceFor(key.host, proxyNamespace);
-  if (!service || !ctx.port(service, key.port)) return undefined;
+  const target = ctx.clusterTarget(name, proxyNamespace);
+  if (!target || target.key.direction !== 'outbound') return undefined;
+  const { key, service } = target;
   let endpoints = ctx.endpoints(service, key.port).filter((e) => e.health !== 'UNHEALTHY');
   if (key.subset) {
     const subset = ctx.subsets(service, proxyNamespace).find((s) => s.name === key.subset);

@@ -8,6 +8,7 @@ import { ANY } from '../protos.js';
 import type { Msg } from './common.js';
 import { hcm, isHttp, rds, socket, tcpProxy } from './listeners.js';
 import { virtualServiceRoutes } from './routes.js';
+import { list, obj, stringList } from '../../validation/core.js';
 
 interface GatewayServer {
   gateway: IstioConfig;
@@ -21,7 +22,7 @@ interface GatewayServer {
 function gatewayServers(ctx: PushContext, proxy: ProxyInfo): GatewayServer[] {
   const out: GatewayServer[] = [];
   for (const gw of ctx.config.gatewaysFor(proxy)) {
-    for (const s of Array.isArray(gw.spec.servers) ? (gw.spec.servers as Array<Record<string, unknown>>) : []) {
+    for (const s of list(gw.spec.servers).map(obj)) {
       const port = (s.port ?? {}) as { number?: number; protocol?: string; name?: string };
       if (typeof port.number !== 'number') continue;
       out.push({
@@ -29,7 +30,7 @@ function gatewayServers(ctx: PushContext, proxy: ProxyInfo): GatewayServer[] {
         port: port.number,
         portName: String(port.name ?? ''),
         protocol: String(port.protocol ?? 'HTTP').toUpperCase(),
-        hosts: (Array.isArray(s.hosts) ? (s.hosts as string[]) : []).map((h) => (h.includes('/') ? h.split('/')[1]! : h)),
+        hosts: stringList(s.hosts).map((h) => (h.includes('/') ? h.split('/')[1]! : h)),
         tls: (s.tls ?? {}) as GatewayServer['tls'],
       });
     }

@@ -2,7 +2,7 @@
 // for, listeners `host:port` with an API listener, route configs named like the default cluster, and
 // server listeners `xds.istio.io/grpc/lds/inbound/<ip>:<port>` for xDS-enabled gRPC servers.
 import type { MeshService, ProxyInfo } from '../../types.js';
-import { clusterName, parseClusterName, type PushContext } from '../push-context.js';
+import { clusterName, type PushContext } from '../push-context.js';
 import { ANY, TYPE } from '../protos.js';
 import { rbacFilters } from './authz.js';
 import { buildOutboundCluster, certificateProviderTls } from './clusters.js';
@@ -84,17 +84,17 @@ function inboundListener(ctx: PushContext, proxy: ProxyInfo, name: string): Msg 
 }
 
 function routeConfig(ctx: PushContext, proxy: ProxyInfo, name: string): Msg | undefined {
-  const key = parseClusterName(name);
-  const service = key && ctx.serviceFor(key.host, proxy.namespace);
-  if (!key || !service || !ctx.port(service, key.port)) return undefined;
+  const target = ctx.clusterTarget(name, proxy.namespace);
+  if (!target) return undefined;
+  const { key, service } = target;
   const vh = serviceVirtualHost(ctx, service, key.port, { listenerPort: key.port, proxy, proxyless: true, gateway: 'mesh' });
   return { name, virtual_hosts: [vh] };
 }
 
 function cluster(ctx: PushContext, proxy: ProxyInfo, name: string): Msg | undefined {
-  const key = parseClusterName(name);
-  const service = key && ctx.serviceFor(key.host, proxy.namespace);
-  if (!key || !service || !ctx.port(service, key.port)) return undefined;
+  const target = ctx.clusterTarget(name, proxy.namespace);
+  if (!target) return undefined;
+  const { key, service } = target;
   return buildOutboundCluster(ctx, service, key.port, key.subset, { proxyless: true, proxyNamespace: proxy.namespace });
 }
 

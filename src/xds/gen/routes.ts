@@ -5,6 +5,7 @@ import { resolveHost } from '../config-index.js';
 import { clusterName, type PushContext } from '../push-context.js';
 import { ANY } from '../protos.js';
 import { fractionalPercent, istioDuration, type Msg } from './common.js';
+import { list, obj, stringList, type Obj } from '../../validation/core.js';
 
 export interface RouteOptions {
   listenerPort: number;
@@ -14,9 +15,7 @@ export interface RouteOptions {
   gateway: string;
 }
 
-type Obj = Record<string, unknown>;
-const o = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(o) : []);
+const objects = (v: unknown): Obj[] => list(v).map(obj);
 
 const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 
@@ -35,7 +34,7 @@ export function defaultRetryPolicy(): Msg {
 /** VirtualService `retries` (istiod's retry.ConvertPolicy): attempts 0 turns retries off. */
 export function retryPolicy(retries: unknown): Msg | undefined {
   if (retries === undefined || retries === null) return defaultRetryPolicy();
-  const r = o(retries);
+  const r = obj(retries);
   const attempts = typeof r.attempts === 'number' ? r.attempts : 2;
   if (attempts <= 0) return undefined;
   const policy: Msg = { ...defaultRetryPolicy(), num_retries: attempts };
@@ -62,8 +61,8 @@ function stringMatch(m: Obj): Msg | undefined {
 }
 
 function headerMatchers(headers: unknown, invert: boolean): Msg[] {
-  return Object.entries(o(headers)).map(([name, v]) => {
-    const sm = stringMatch(o(v));
+  return Object.entries(obj(headers)).map(([name, v]) => {
+    const sm = stringMatch(obj(v));
     // An empty match object means "present" (Istio's translateHeaderMatch).
     return sm ? { name, string_match: sm, invert_match: invert } : { name, present_match: true, invert_match: invert };
   });
@@ -73,7 +72,7 @@ function headerMatchers(headers: unknown, invert: boolean): Msg[] {
 function routeMatch(m: Obj | undefined): Msg {
   const match: Msg = { prefix: '/' };
   if (!m) return match;
-  const uri = o(m.uri);
+  const uri = obj(m.uri);
   if (typeof uri.exact === 'string') {
     delete match.prefix;
     match.path = uri.exact;
@@ -85,11 +84,11 @@ function routeMatch(m: Obj | undefined): Msg {
   if (m.ignoreUriCase === true) match.case_sensitive = false;
   const headers = [...headerMatchers(m.headers, false), ...headerMatchers(m.withoutHeaders, true)];
   for (const [field, pseudo] of [['method', ':method'], ['authority', ':authority'], ['scheme', ':scheme']] as const) {
-    const sm = stringMatch(o(m[field]));
+    const sm = stringMatch(obj(m[field]));
     if (sm) headers.push({ name: pseudo, string_match: sm });
   }
   if (headers.length) match.headers = headers;
-  const query = Object.entries(o(m.queryParams)).map(([name, v]) => ({ name, string_match: stringMatch(o(v)) ?? { prefix: '' } }));
+  const query = Object.entries(obj(m.queryParams)).map(([name, v]) => ({ name, string_match: stringMatch(obj(v)) ?? { prefix: '' } }));
   if (query.length) match.query_parameters = query;
   return match;
 }
@@ -97,10 +96,10 @@ function routeMatch(m: Obj | undefined): Msg {
 /** Whether a match applies to this proxy and listener (evaluated at generation time, like istiod). */
 function matchApplies(m: Obj, opts: RouteOptions, vsNamespace: string): boolean {
   if (typeof m.port === 'number' && m.port !== opts.listenerPort) return false;
-  const src = o(m.sourceLabels);
+  const src = obj(m.sourceLabels);
   if (!Object.entries(src).every(([k, v]) => opts.proxy.labels[k] === v)) return false;
   if (typeof m.sourceNamespace === 'string' && m.sourceNamespace !== opts.proxy.namespace) return false;
-  const gateways = Array.isArray(m.gateways) ? (m.gateways as string[]) : [];
+  const gateways = stringList(m.gateways);
   if (gateways.length && !gateways.some((g) => (g === 'mesh' || g.includes('/') ? g : `${vsNamespace}/${g}`) === opts.gateway)) return false;
   return true;
 }
@@ -108,7 +107,7 @@ function matchApplies(m: Obj, opts: RouteOptions, vsNamespace: string): boolean 
 /** The cluster a destination points at; the port defaults to the service's only port, else the listener's. */
 function destinationCluster(ctx: PushContext, vs: IstioConfig, dest: Obj, opts: RouteOptions): string {
   const host = resolveHost(String(dest.host ?? ''), vs.namespace, ctx.mesh.domainSuffix);
-  let port = typeof o(dest.port).number === 'number' ? (o(dest.port).number as number) : undefined;
+  let port = typeof obj(dest.port).number === 'number' ? (obj(dest.port).number as number) : undefined;
   if (port === undefined) {
     const svc = ctx.serviceFor(host, opts.proxy.namespace);
     port = svc && svc.ports.length === 1 ? svc.ports[0]!.port : opts.listenerPort;
@@ -119,11 +118,11 @@ function destinationCluster(ctx: PushContext, vs: IstioConfig, dest: Obj, opts: 
 function fault(f: Obj): Msg | undefined {
   const out: Msg = { '@type': ANY.fault };
   const pct = (x: Obj): Msg | undefined =>
-    typeof o(x.percentage).value === 'number' ? fractionalPercent(o(x.percentage).value as number) : typeof x.percent === 'number' ? { numerator: x.percent, denominator: 'HUNDRED' } : undefined;
-  const delay = o(f.delay);
+    typeof obj(x.percentage).value === 'number' ? fractionalPercent(obj(x.percentage).value as number) : typeof x.percent === 'number' ? { numerator: x.percent, denominator: 'HUNDRED' } : undefined;
+  const delay = obj(f.delay);
   const fixed = istioDuration(delay.fixedDelay);
   if (fixed) out.delay = { fixed_delay: fixed, percentage: pct(delay) };
-  const abort = o(f.abort);
+  const abort = obj(f.abort);
   // Like istiod, an abort without a percentage is emitted without one (Envoy: 0 %, gRPC: rejected).
   if (typeof abort.httpStatus === 'number') out.abort = { http_status: abort.httpStatus, percentage: pct(abort) };
   else if (typeof abort.grpcStatus === 'string') out.abort = { grpc_status: Math.max(0, GRPC_CODES.indexOf(abort.grpcStatus)), percentage: pct(abort) };
@@ -132,20 +131,20 @@ function fault(f: Obj): Msg | undefined {
 
 function headerOps(h: Obj): { add: Msg[]; remove: string[] } {
   const add = [
-    ...Object.entries(o(h.set)).map(([key, value]) => ({ header: { key, value: String(value) }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
-    ...Object.entries(o(h.add)).map(([key, value]) => ({ header: { key, value: String(value) }, append_action: 'APPEND_IF_EXISTS_OR_ADD' })),
+    ...Object.entries(obj(h.set)).map(([key, value]) => ({ header: { key, value: String(value) }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
+    ...Object.entries(obj(h.add)).map(([key, value]) => ({ header: { key, value: String(value) }, append_action: 'APPEND_IF_EXISTS_OR_ADD' })),
   ];
-  return { add, remove: Array.isArray(h.remove) ? (h.remove as string[]) : [] };
+  return { add, remove: stringList(h.remove) };
 }
 
 /** DestinationRule consistentHash on the destination's cluster becomes a route hash policy. */
 function hashPolicy(ctx: PushContext, vs: IstioConfig, dest: Obj, opts: RouteOptions): Msg[] | undefined {
   const svc = ctx.serviceFor(resolveHost(String(dest.host ?? ''), vs.namespace, ctx.mesh.domainSuffix), opts.proxy.namespace);
   const dr = svc && ctx.config.destinationRuleFor(svc, opts.proxy.namespace);
-  const ch = o(o(o(dr?.spec.trafficPolicy).loadBalancer).consistentHash);
+  const ch = obj(obj(obj(dr?.spec.trafficPolicy).loadBalancer).consistentHash);
   if (typeof ch.httpHeaderName === 'string') return [{ header: { header_name: ch.httpHeaderName } }];
   if (ch.httpCookie) {
-    const c = o(ch.httpCookie);
+    const c = obj(ch.httpCookie);
     return [{ cookie: { name: c.name, path: c.path, ttl: istioDuration(c.ttl) } }];
   }
   if (ch.useSourceIp === true) return [{ connection_properties: { source_ip: true } }];
@@ -154,13 +153,13 @@ function hashPolicy(ctx: PushContext, vs: IstioConfig, dest: Obj, opts: RouteOpt
 }
 
 function routeAction(ctx: PushContext, vs: IstioConfig, http: Obj, opts: RouteOptions): Msg {
-  const dests = list(http.route);
+  const dests = objects(http.route);
   const action: Msg = {};
   const weighted = dests.filter((d) => d.weight === undefined || (typeof d.weight === 'number' && d.weight > 0));
-  if (weighted.length === 1 || dests.length === 1) action.cluster = destinationCluster(ctx, vs, o(dests[0]!.destination), opts);
+  if (weighted.length === 1 || dests.length === 1) action.cluster = destinationCluster(ctx, vs, obj(dests[0]!.destination), opts);
   else
     action.weighted_clusters = {
-      clusters: weighted.map((d) => ({ name: destinationCluster(ctx, vs, o(d.destination), opts), weight: typeof d.weight === 'number' ? d.weight : 0 })),
+      clusters: weighted.map((d) => ({ name: destinationCluster(ctx, vs, obj(d.destination), opts), weight: typeof d.weight === 'number' ? d.weight : 0 })),
     };
   const timeout = istioDuration(http.timeout);
   if (opts.proxyless) {
@@ -171,19 +170,19 @@ function routeAction(ctx: PushContext, vs: IstioConfig, http: Obj, opts: RouteOp
   }
   const retry = retryPolicy(http.retries);
   if (retry) action.retry_policy = retry;
-  const rewrite = o(http.rewrite);
+  const rewrite = obj(http.rewrite);
   if (typeof rewrite.uri === 'string') action.prefix_rewrite = rewrite.uri;
   if (typeof rewrite.authority === 'string') action.host_rewrite_literal = rewrite.authority;
-  const uriRegex = o(rewrite.uriRegexRewrite);
+  const uriRegex = obj(rewrite.uriRegexRewrite);
   if (typeof uriRegex.match === 'string') action.regex_rewrite = { pattern: { regex: uriRegex.match }, substitution: String(uriRegex.rewrite ?? '') };
-  const mirrors = [...(http.mirror ? [{ destination: http.mirror, percentage: http.mirrorPercentage }] : []), ...list(http.mirrors)];
+  const mirrors = [...(http.mirror ? [{ destination: http.mirror, percentage: http.mirrorPercentage }] : []), ...objects(http.mirrors)];
   if (mirrors.length)
     action.request_mirror_policies = mirrors.map((m) => {
-      const mo = o(m);
-      const pct = typeof o(mo.percentage).value === 'number' ? (o(mo.percentage).value as number) : 100;
-      return { cluster: destinationCluster(ctx, vs, o(mo.destination), opts), runtime_fraction: { default_value: fractionalPercent(pct) }, trace_sampled: false };
+      const mo = obj(m);
+      const pct = typeof obj(mo.percentage).value === 'number' ? (obj(mo.percentage).value as number) : 100;
+      return { cluster: destinationCluster(ctx, vs, obj(mo.destination), opts), runtime_fraction: { default_value: fractionalPercent(pct) }, trace_sampled: false };
     });
-  const hp = dests[0] ? hashPolicy(ctx, vs, o(dests[0].destination), opts) : undefined;
+  const hp = dests[0] ? hashPolicy(ctx, vs, obj(dests[0].destination), opts) : undefined;
   if (hp) action.hash_policy = hp;
   return action;
 }
@@ -191,16 +190,16 @@ function routeAction(ctx: PushContext, vs: IstioConfig, http: Obj, opts: RouteOp
 /** The routes one VirtualService contributes for a listener port (istiod's BuildHTTPRoutesForVirtualService). */
 export function virtualServiceRoutes(ctx: PushContext, vs: IstioConfig, opts: RouteOptions): Msg[] {
   const routes: Msg[] = [];
-  for (const http of list(vs.spec.http)) {
-    const matches = list(http.match);
+  for (const http of objects(vs.spec.http)) {
+    const matches = objects(http.match);
     const applicable = matches.length ? matches.filter((m) => matchApplies(m, opts, vs.namespace)) : [undefined];
     if (matches.length && applicable.length === 0) continue;
     for (const m of applicable) {
       const route: Msg = { match: routeMatch(m) };
       const name = [http.name, m?.name].filter((x) => typeof x === 'string' && x).join('.');
       if (name) route.name = name;
-      const redirect = o(http.redirect);
-      const direct = o(http.directResponse);
+      const redirect = obj(http.redirect);
+      const direct = obj(http.directResponse);
       if (http.redirect) {
         route.redirect = {
           ...(typeof redirect.uri === 'string' ? { path_redirect: redirect.uri } : {}),
@@ -208,16 +207,16 @@ export function virtualServiceRoutes(ctx: PushContext, vs: IstioConfig, opts: Ro
           ...(typeof redirect.redirectCode === 'number' ? { response_code: redirect.redirectCode === 301 ? 'MOVED_PERMANENTLY' : redirect.redirectCode === 303 ? 'SEE_OTHER' : redirect.redirectCode === 307 ? 'TEMPORARY_REDIRECT' : redirect.redirectCode === 308 ? 'PERMANENT_REDIRECT' : 'FOUND' } : {}),
         };
       } else if (http.directResponse) {
-        const body = o(direct.body);
+        const body = obj(direct.body);
         route.direct_response = { status: direct.status, ...(typeof body.string === 'string' ? { body: { inline_string: body.string } } : {}) };
       } else {
         route.route = routeAction(ctx, vs, http, opts);
       }
-      const f = http.fault ? fault(o(http.fault)) : undefined;
+      const f = http.fault ? fault(obj(http.fault)) : undefined;
       if (f) route.typed_per_filter_config = { 'envoy.filters.http.fault': f };
-      const headers = o(http.headers);
-      const req = headerOps(o(headers.request));
-      const resp = headerOps(o(headers.response));
+      const headers = obj(http.headers);
+      const req = headerOps(obj(headers.request));
+      const resp = headerOps(obj(headers.response));
       if (req.add.length) route.request_headers_to_add = req.add;
       if (req.remove.length) route.request_headers_to_remove = req.remove;
       if (resp.add.length) route.response_headers_to_add = resp.add;
