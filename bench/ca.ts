@@ -1,5 +1,5 @@
-// Workload certificate signing: meshd's signer (forge builds the X.509, node:crypto does the RSA
-// operation) beside forge doing everything, over the same CSRs; prints per-CSR time and the ratio.
+// Workload certificate signing: meshd's signer (its own DER encoder, node:crypto signs and verifies)
+// beside forge doing everything, over the same CSRs; prints per-CSR time and the ratio.
 // Each signature blocks the event loop for that long, so this is also the stall a CSR causes.
 //
 // Usage: npm run bench:ca [-- --count 200]
