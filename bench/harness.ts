@@ -7,7 +7,8 @@ import { Agent, request } from 'node:https';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { selfSignedBundle } from '../src/ca/self-signed.js';
-import { buildWebhookApp, TLS_OPTIONS } from '../src/server/webhook-app.js';
+import { tlsServerOptions } from '../src/net/tls-policy.js';
+import { buildWebhookApp } from '../src/server/webhook-app.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
 import { testSettings } from '../test/helpers/settings.js';
@@ -20,7 +21,7 @@ async function serve(kind: string): Promise<void> {
     const settings = testSettings();
     app = buildWebhookApp({ logger: createLogger('silent'), metrics: createMetrics(), settingsFor: (_p, _n, envs) => ({ ...settings, proxyEnvs: envs }), tls });
   } else {
-    app = Fastify({ https: { ...TLS_OPTIONS, ...tls }, bodyLimit: 6 * 1024 * 1024, keepAliveTimeout: 65_000 });
+    app = Fastify({ https: { ...tlsServerOptions(), ...tls }, bodyLimit: 6 * 1024 * 1024, keepAliveTimeout: 65_000 });
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_r, body, done) => done(null, body));
     app.post('/*', async (req, reply) => reply.type('application/json').send(req.body));

@@ -3,12 +3,13 @@
 import { parseArgs } from 'node:util';
 import { runInject } from './inject.js';
 import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs } from './options.js';
+import { parseTlsMinVersion } from '../net/tls-policy.js';
 import { runServe } from './serve.js';
 import { runValidate } from './validate.js';
 
 const USAGE = `usage:
   meshd serve [--kubeconfig FILE] [--local-dir DIR] [--values FILE] [--mesh FILE] [--injector-config FILE]
-              [--tls-cert FILE --tls-key FILE | --ca-out FILE] [--address ADDR]
+              [--tls-cert FILE --tls-key FILE | --ca-out FILE] [--tls-min-version 1.2|1.3] [--address ADDR]
               [--webhook-port 15017] [--monitoring-port 15014] [--xds-port 15010] [--xds-tls-port 15012]
               [--debounce-after 100ms] [--debounce-max 10s] [--domain cluster.local] [--revision REV] [--namespace NS]
               [--native-sidecars auto|true|false] [--shutdown-delay SECONDS] [--request-timeout 30s]
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'ca-out': { type: 'string' },
+        'tls-min-version': { type: 'string' },
         'shutdown-delay': { type: 'string' },
         'request-timeout': { type: 'string' },
         kubeconfig: { type: 'string' },
@@ -71,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
       tlsCert: f['tls-cert'],
       tlsKey: f['tls-key'],
       caOut: f['ca-out'],
+      tlsMinVersion: parseTlsMinVersion(f['tls-min-version']),
       shutdownDelayMs: Number(f['shutdown-delay'] ?? 5) * 1000,
       requestTimeoutMs: durationMs(f['request-timeout'], 30_000, '--request-timeout'),
       kubeconfig: f.kubeconfig,

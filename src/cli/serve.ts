@@ -1,9 +1,7 @@
 // `meshd serve`: the long-running control plane. Wires the settings source, certificates, the webhook
 // and monitoring servers, and a graceful shutdown that keeps serving for a while after SIGTERM so that
 // API servers stop sending requests before the listener closes.
-import { mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, watch } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { CertificateService, certificateServiceImplementation } from '../ca/certificate-service.js';
 import { createCA, issueServingCertificate, type ServingCertificate } from '../ca/self-signed.js';
@@ -16,13 +14,15 @@ import { watchCluster } from '../kube/cluster-source.js';
 import { watchDirectory } from '../kube/local-source.js';
 import { ObjectStore } from '../kube/store.js';
 import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js';
-import { buildWebhookApp, TLS_OPTIONS } from '../server/webhook-app.js';
+import { buildWebhookApp } from '../server/webhook-app.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { DiscoveryServer } from '../xds/ads.js';
 import type { DebounceOptions } from '../xds/debounce.js';
 import { startXdsServer, type XdsServer } from '../xds/server.js';
 import { startXdsUpdates } from '../xds/updates.js';
+import { tlsContextOptions, type TlsMinVersion } from '../net/tls-policy.js';
+import { caFile } from './ca-file.js';
 import type { CommonOptions, ServeClusterOptions } from './options.js';
 
 export interface ServeOptions extends CommonOptions {
@@ -38,6 +38,8 @@ export interface ServeOptions extends CommonOptions {
   tlsKey?: string;
   /** Where to write the CA that signed a self-generated serving certificate (for caBundle). */
   caOut?: string;
+  /** --tls-min-version: the oldest TLS version the webhook and xDS ports accept. */
+  tlsMinVersion: TlsMinVersion;
   shutdownDelayMs: number;
   /** How long a client may take to send a whole request (slow clients are cut off after it). */
   requestTimeoutMs: number;
@@ -46,12 +48,6 @@ export interface ServeOptions extends CommonOptions {
   workloadCerts: WorkloadCertPolicy;
   /** Audiences a workload token must carry (TOKEN_AUDIENCES). */
   tokenAudiences: string[];
-}
-
-function writeCa(opts: ServeOptions, pem: string): string {
-  const caFile = opts.caOut ?? join(mkdtempSync(join(tmpdir(), 'meshd-')), 'ca.pem');
-  writeFileSync(caFile, pem);
-  return caFile;
 }
 
 async function selfSignedTls(opts: ServeOptions): Promise<{ serving: ServingCertificate; ca: SigningCa }> {
@@ -110,11 +106,12 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       serving = local.serving;
       signingCa = () => local.ca;
     }
-    const caFile = writeCa(opts, serving.roots);
-    logger.info({ caFile }, 'serving with a certificate meshd signed; the roots that verify it are written to caFile');
+    const rootsFile = caFile(opts.caOut);
+    rootsFile.write(serving.roots);
+    logger.info({ caFile: rootsFile.path }, 'serving with a certificate meshd signed; the roots that verify it are written to caFile');
     onServingChange = (next) => {
-      writeCa(opts, next.roots);
-      webhook.server.setSecureContext({ ...TLS_OPTIONS, cert: next.cert, key: next.key });
+      rootsFile.write(next.roots);
+      webhook.server.setSecureContext({ ...tlsContextOptions(opts.tlsMinVersion), cert: next.cert, key: next.key });
       xds?.setTls(next);
       logger.info('serving certificate re-issued');
     };
@@ -122,13 +119,13 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey
     ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
     : { cert: serving!.cert, key: serving!.key };
-  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls, requestTimeoutMs: opts.requestTimeoutMs });
+  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls, tlsMinVersion: opts.tlsMinVersion, requestTimeoutMs: opts.requestTimeoutMs });
   if (opts.tlsCert && opts.tlsKey) {
     // Certificates mounted from a Secret rotate in place: pick them up without a restart.
     const reloadTls = (): void => {
       try {
         const next = { cert: readFileSync(opts.tlsCert!, 'utf8'), key: readFileSync(opts.tlsKey!, 'utf8') };
-        webhook.server.setSecureContext({ ...TLS_OPTIONS, ...next });
+        webhook.server.setSecureContext({ ...tlsContextOptions(opts.tlsMinVersion), ...next });
         xds?.setTls({ ...next, roots: next.cert });
         logger.info('serving certificate reloaded');
       } catch (err) {
@@ -155,7 +152,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       }]
     : [];
   if (!signingCa) logger.warn('no CA key with --tls-cert: the certificate service is not offered on the secure port');
-  xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert }, secureServices: ca }, logger);
+  xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert }, tlsMinVersion: opts.tlsMinVersion, secureServices: ca }, logger);
   const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery);
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });

@@ -9,6 +9,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { AdmissionReview } from '../types.js';
 import { decodeReview, denied, encodeReview } from './admission.js';
+import { tlsServerOptions, type TlsMinVersion } from '../net/tls-policy.js';
 
 /** istio pkg/kube/util.go MaxRequestBodyBytes. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -20,16 +21,11 @@ export interface WebhookAppOptions {
   metrics: Metrics;
   settingsFor: SettingsProvider;
   tls: SecureContextOptions & { key: string; cert: string };
+  /** --tls-min-version (istiod's): 1.2 or 1.3. */
+  tlsMinVersion?: TlsMinVersion;
   /** Whole-request deadline, so slow-drip clients cannot hold connections. */
   requestTimeoutMs?: number;
 }
-
-/** TLS 1.2+ with forward-secret AEAD suites only. */
-export const TLS_OPTIONS = {
-  minVersion: 'TLSv1.2' as const,
-  ciphers: ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'].join(':'),
-  honorCipherOrder: true,
-};
 
 /**
  * Deepest nesting of objects and arrays in JSON text, read from the raw bytes before parsing (one pass, no
@@ -90,7 +86,7 @@ export function buildWebhookApp(opts: WebhookAppOptions) {
     logController: new LogController({ disableRequestLogging: true }),
     // Node applies requestTimeout to slow bodies only when given to the server's constructor (Fastify sets
     // it afterwards), and checks it every connectionsCheckingInterval (30 s by default): give both here.
-    https: { ...TLS_OPTIONS, ...opts.tls, requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) } as never,
+    https: { ...tlsServerOptions(opts.tlsMinVersion), ...opts.tls, requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs) } as never,
     bodyLimit: MAX_BODY_BYTES,
     requestTimeout: requestTimeoutMs,
     connectionTimeout: requestTimeoutMs,

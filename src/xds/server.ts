@@ -5,6 +5,10 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Connection, DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse, DiscoveryServer, StreamSink } from './ads.js';
 import { messageType, DECODE_OPTIONS } from './protos.js';
 import { NodeError, parseProxy } from './proxy.js';
+import { ServingCredentials, type ServingTls } from './serving-credentials.js';
+import type { TlsMinVersion } from '../net/tls-policy.js';
+
+export type { ServingTls };
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 
@@ -92,48 +96,6 @@ function serveStream<Req extends { node?: unknown }, Res>(
   call.on('error', close);
 }
 
-export interface ServingTls {
-  cert: string;
-  key: string;
-  roots: string;
-}
-
-/**
- * The secure port's certificate as a grpc-js certificate provider, so a re-issued serving certificate
- * reaches new connections without a restart (grpc-js' createSsl credentials are fixed).
- */
-class ServingCertificateProvider implements grpc.experimental.CertificateProvider {
-  private readonly ca = new Set<grpc.experimental.CaCertificateUpdateListener>();
-  private readonly identity = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
-
-  constructor(private tls: ServingTls) {}
-
-  set(tls: ServingTls): void {
-    this.tls = tls;
-    for (const l of this.ca) l({ caCertificate: Buffer.from(tls.roots) });
-    for (const l of this.identity) l({ certificate: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) });
-  }
-
-  // grpc-js registers its watcher only after adding these listeners, so the first update must come later.
-  addCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
-    this.ca.add(l);
-    setImmediate(() => this.ca.has(l) && l({ caCertificate: Buffer.from(this.tls.roots) }));
-  }
-
-  removeCaCertificateListener(l: grpc.experimental.CaCertificateUpdateListener): void {
-    this.ca.delete(l);
-  }
-
-  addIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.identity.add(l);
-    setImmediate(() => this.identity.has(l) && l({ certificate: Buffer.from(this.tls.cert), privateKey: Buffer.from(this.tls.key) }));
-  }
-
-  removeIdentityCertificateListener(l: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.identity.delete(l);
-  }
-}
-
 export interface GrpcService {
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
@@ -144,6 +106,7 @@ export interface XdsListenOptions {
   plainPort?: number;
   tlsPort?: number;
   tls?: ServingTls;
+  tlsMinVersion?: TlsMinVersion;
   /** Served on the secure port only, beside ADS (istiod's CA service). */
   secureServices?: GrpcService[];
 }
@@ -187,9 +150,9 @@ function shutdown(server: grpc.Server): Promise<void> {
 /** ADS in plain text on one port and over TLS (with the secure-only services) on the other, like istiod's 15010 and 15012. */
 export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListenOptions, logger: Logger): Promise<XdsServer> {
   const servers: grpc.Server[] = [];
-  const provider = opts.tls ? new ServingCertificateProvider(opts.tls) : undefined;
+  const creds = opts.tls ? new ServingCredentials(opts.tls, opts.tlsMinVersion) : undefined;
   const out: XdsServer = {
-    setTls: (tls) => provider?.set(tls),
+    setTls: (tls) => creds?.set(tls),
     stop: async () => {
       await Promise.all(servers.map(shutdown));
     },
@@ -199,11 +162,9 @@ export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListen
     servers.push(plain);
     out.plainPort = await bind(plain, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure());
   }
-  if (opts.tlsPort !== undefined && provider) {
+  if (opts.tlsPort !== undefined && creds) {
     const secure = grpcServer(discovery, logger, opts.secureServices ?? []);
     servers.push(secure);
-    // Client certificates are requested (istio-agent presents one) but not required: CSRs authenticate by token.
-    const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
     out.tlsPort = await bind(secure, hostPort(opts.address, opts.tlsPort), creds);
   }
   return out;
