@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { caRootFromSecret } from '../../src/ca/root.js';
+import { CLOCK_SKEW_MS } from '../../src/ca/workload.js';
 import { caClient } from '../helpers/ca-client.js';
 import { makeCsr } from '../helpers/csr.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
@@ -54,7 +55,8 @@ describe('the workload CA', () => {
     assert.ok(leaf.verify(root.publicKey), 'the leaf verifies with the returned root');
     assert.ok(root.verify(root.publicKey), 'the root is self-signed');
     assert.equal(leaf.subjectAltName, `URI:${ID}`);
-    assert.equal(new Date(leaf.validTo).getTime() - new Date(leaf.validFrom).getTime(), 3600_000);
+    // istiod backdates NotBefore by two minutes for clock skew.
+    assert.equal(new Date(leaf.validTo).getTime() - new Date(leaf.validFrom).getTime(), 3600_000 + CLOCK_SKEW_MS);
     const secret = await core.readNamespacedSecret({ namespace: 'istio-system', name: 'istio-ca-secret' });
     const stored = caRootFromSecret('istio-ca-secret', secret.data, new Date())!;
     assert.ok(root.raw.equals(new X509Certificate(stored.rootsPem).raw), 'the root meshd keeps in istio-ca-secret');
