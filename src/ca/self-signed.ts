@@ -40,9 +40,9 @@ async function rsaKey(): Promise<ForgeKey> {
 }
 
 /** A random positive serial number (RFC 5280 allows up to 20 octets). */
-function serial(): string {
+export function serial(): string {
   const b = randomBytes(16);
-  b[0] = b[0]! & 0x7f;
+  b[0] = (b[0]! & 0x7f) | 0x01; // positive, and no leading zero byte: Go refuses a non-minimal INTEGER
   return b.toString('hex');
 }
 

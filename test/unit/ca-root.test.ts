@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { caRootFromSecret, liveCertificates, rotateSelfSigned, rotationDue, selfSignedSecretData } from '../../src/ca/root.js';
-import { certValidity, createCA, createServingCert, splitPem } from '../../src/ca/self-signed.js';
+import { certValidity, createCA, createServingCert, serial, splitPem } from '../../src/ca/self-signed.js';
 
 const POLICY = { ttlMs: 3650 * 86400_000, gracePercent: 20 };
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -64,5 +64,14 @@ describe('CA root in Secrets', () => {
     assert.deepEqual(liveCertificates(bundle, new Date()), [a.certPem, b.certPem]);
     assert.deepEqual(liveCertificates(bundle, new Date(Date.now() + 1.5 * 86400_000)), [b.certPem]);
     assert.equal(splitPem(bundle).join(''), bundle);
+  });
+});
+
+describe('certificate serial numbers', () => {
+  it('are positive and minimally encoded, as Go requires (a leading zero byte was refused 1 time in 128)', () => {
+    for (let i = 0; i < 5000; i++) {
+      const first = Number.parseInt(serial().slice(0, 2), 16);
+      assert.ok(first > 0 && first < 0x80, `first byte ${first}`);
+    }
   });
 });
