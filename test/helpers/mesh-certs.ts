@@ -18,3 +18,12 @@ export function meshCredentials(rootsPem: string, cert?: KeyPairPem): grpc.Chann
 
 /** Channel options for meshd's serving certificate (istiod.istio-system.svc). */
 export const ISTIOD_NAME = { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' };
+
+/** Call credentials sending `authorization: Bearer <token>`, as istio-agent does. */
+export function bearer(token: string): grpc.CallCredentials {
+  return grpc.credentials.createFromMetadataGenerator((_, cb) => {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    cb(null, md);
+  });
+}

@@ -23,7 +23,7 @@ import { AdsClient, decoded, node, type SotwResponse } from '../../helpers/ads-c
 import { caClient } from '../../helpers/ca-client.js';
 import { makeCsr } from '../../helpers/csr.js';
 import { startFakeKubeAuth, type FakeKubeAuth } from '../../helpers/fake-kube-auth.js';
-import { ISTIOD_NAME, meshCredentials, workloadCert } from '../../helpers/mesh-certs.js';
+import { bearer, ISTIOD_NAME, meshCredentials, workloadCert } from '../../helpers/mesh-certs.js';
 import { startMeshd, type MeshdProcess } from '../../helpers/meshd-process.js';
 import { startTestXds, type TestXds } from '../../helpers/xds-server.js';
 
@@ -34,13 +34,7 @@ const ROUTER = `router~1.2.3.4~x.${NS}~${NS}.svc.cluster.local`;
 const CRED = 'kubernetes://www-cred';
 const gwId = (ns = NS, sa = 'gw'): string => `spiffe://cluster.local/ns/${ns}/sa/${sa}`;
 
-function withToken(creds: grpc.ChannelCredentials, token: string): grpc.ChannelCredentials {
-  return grpc.credentials.combineChannelCredentials(creds, grpc.credentials.createFromMetadataGenerator((_, cb) => {
-    const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${token}`);
-    cb(null, md);
-  }));
-}
+const withToken = (creds: grpc.ChannelCredentials, token: string): grpc.ChannelCredentials => grpc.credentials.combineChannelCredentials(creds, bearer(token));
 
 /** Asks SDS for the credential on a new stream: the response (undefined when none comes) and the stream's error. */
 async function askSds(client: AdsClient, meta: Record<string, unknown>, id = ROUTER, waitMs = 1_500): Promise<{ r?: SotwResponse; code?: number }> {
