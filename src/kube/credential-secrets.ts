@@ -60,7 +60,8 @@ export class CredentialSecrets {
   synced(items: KubeObject[]): void {
     this.existing.clear();
     for (const o of items) this.index(o, true);
-    this.store.replaceSource(SOURCE, items.filter((o) => isReferenced(this.refs, ns(o), nm(o))).map(credentialSecret).filter((o): o is KubeObject => !!o));
+    const kept = items.filter((o) => isReferenced(this.refs, ns(o), nm(o))).map(credentialSecret);
+    this.store.replaceSource(SOURCE, kept.filter((o): o is KubeObject => !!o));
   }
 
   /** New references: drop what is no longer named, read what now is. Resolves when the reads are done. */
@@ -69,7 +70,9 @@ export class CredentialSecrets {
     for (const s of this.store.list('Secret')) if (!isReferenced(refs, ns(s), nm(s))) this.store.remove('Secret', ns(s), nm(s));
     const wanted: Array<[string, string]> = [];
     for (const [name, namespaces] of this.existing) {
-      for (const namespace of namespaces) if (isReferenced(refs, namespace, name) && !this.store.get('Secret', namespace, name)) wanted.push([namespace, name]);
+      for (const namespace of namespaces) {
+        if (isReferenced(refs, namespace, name) && !this.store.get('Secret', namespace, name)) wanted.push([namespace, name]);
+      }
     }
     await Promise.all(wanted.map(async ([namespace, name]) => {
       try {
@@ -77,7 +80,8 @@ export class CredentialSecrets {
         // A watch event that arrived meanwhile is at least as new; a reference gone meanwhile wins.
         if (o && isReferenced(this.refs, namespace, name) && !this.store.get('Secret', namespace, name)) this.keep(o);
       } catch (err) {
-        this.logger.warn({ namespace, name, err: errorMessage(err) }, 'cannot read a referenced credential Secret; the next watch event or re-list brings it');
+        const why = 'cannot read a referenced credential Secret; the next watch event or re-list brings it';
+        this.logger.warn({ namespace, name, err: errorMessage(err) }, why);
       }
     }));
   }
@@ -88,7 +92,10 @@ export class CredentialSecrets {
   }
 }
 
-const metadataOnly = (s: V1Secret): V1Secret => ({ metadata: { name: s.metadata?.name, namespace: s.metadata?.namespace, resourceVersion: s.metadata?.resourceVersion }, type: s.type });
+const metadataOnly = (s: V1Secret): V1Secret => ({
+  metadata: { name: s.metadata?.name, namespace: s.metadata?.namespace, resourceVersion: s.metadata?.resourceVersion },
+  type: s.type,
+});
 
 /** Watches Secrets for the retention rules, re-deciding whenever Gateways or DestinationRules change. */
 export function watchCredentialSecrets(kc: KubeConfig, store: ObjectStore, logger: Logger): ResilientInformer {

@@ -109,8 +109,10 @@ export function clientCertAuthenticator(caCertificates: () => string, now = (): 
       }
       const t = now().getTime();
       if (leaf.ca) throw new AuthError('the client certificate is a CA certificate');
-      if (t < new Date(leaf.validFrom).getTime() || t > new Date(leaf.validTo).getTime()) throw new AuthError('the client certificate is not valid now');
-      if (!trusted().some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey))) throw new AuthError('the client certificate is not signed by the mesh CA');
+      const valid = t >= new Date(leaf.validFrom).getTime() && t <= new Date(leaf.validTo).getTime();
+      if (!valid) throw new AuthError('the client certificate is not valid now');
+      const signed = trusted().some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey));
+      if (!signed) throw new AuthError('the client certificate is not signed by the mesh CA');
       const identities = uriSans(leaf.subjectAltName);
       if (!identities.length) throw new AuthError('the client certificate has no URI SAN');
       return { identities, source: 'certificate' };

@@ -32,7 +32,11 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 /** The decision for authenticated identities (pure). */
-export function debugDecision(identities: string[], path: string, opts: Pick<DebugAuthOptions, 'namespaceRules' | 'systemNamespace' | 'allowedNamespaces'>): DebugAccess {
+export function debugDecision(
+  identities: string[],
+  path: string,
+  opts: Pick<DebugAuthOptions, 'namespaceRules' | 'systemNamespace' | 'allowedNamespaces'>,
+): DebugAccess {
   if (!opts.namespaceRules) return { all: true };
   const namespace = identities.map(parseSpiffeId).find((id) => id)?.namespace;
   if (!namespace) return { status: 403 };
@@ -40,7 +44,12 @@ export function debugDecision(identities: string[], path: string, opts: Pick<Deb
   return NAMESPACE_DEBUG_PATHS.has(path.replace(/^\/debug\//, '')) ? { all: false, namespace } : { status: 403 };
 }
 
-export async function debugAccess(remoteAddress: string | undefined, authorization: string | undefined, path: string, opts: DebugAuthOptions): Promise<DebugAccess> {
+export async function debugAccess(
+  remoteAddress: string | undefined,
+  authorization: string | undefined,
+  path: string,
+  opts: DebugAuthOptions,
+): Promise<DebugAccess> {
   if (isLoopback(remoteAddress)) return { all: true };
   let identities: string[];
   try {

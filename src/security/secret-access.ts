@@ -47,7 +47,9 @@ export class SecretAccess {
     this.sweep();
     void this.review!(namespace, serviceAccount)
       .then(
-        (r): Entry['decision'] => (r.allowed ? { allowed: true } : { allowed: false, reason: `${serviceAccount}/${namespace} is not authorized to read secrets: ${r.reason ?? ''}` }),
+        (r): Entry['decision'] => (r.allowed
+          ? { allowed: true }
+          : { allowed: false, reason: `${serviceAccount}/${namespace} is not authorized to read secrets: ${r.reason ?? ''}` }),
         (err: Error): Entry['decision'] => {
           this.onError(namespace, serviceAccount, err);
           return { allowed: false, reason: err.message };
@@ -107,10 +109,12 @@ export function installSdsAuthorization(discovery: DiscoveryServer, review: Acce
     const id = proxy.verifiedIdentity;
     const r = authorizeSecretNames(proxy, names, () => access.decision(id!.namespace, id!.serviceAccount));
     if (!id) {
-      once(proxy, 'unverified', () => logger.warn({ proxy: proxy.id }, 'proxy is not authorized to receive credentials. Ensure you are connecting over TLS port and are authenticated.'));
+      once(proxy, 'unverified', () => logger.warn({ proxy: proxy.id },
+        'proxy is not authorized to receive credentials. Ensure you are connecting over TLS port and are authenticated.'));
     } else if (r.denied.length) {
       const denied = r.denied.slice(0, 3).join(', ') + (r.denied.length > 3 ? ` and ${r.denied.length - 3} more` : '');
-      once(proxy, `${denied}|${r.reason}`, () => logger.warn({ proxy: proxy.id, namespace: id.namespace, serviceAccount: id.serviceAccount }, `proxy attempted to access unauthorized certificates ${denied}: ${r.reason}`));
+      const who = { proxy: proxy.id, namespace: id.namespace, serviceAccount: id.serviceAccount };
+      once(proxy, `${denied}|${r.reason}`, () => logger.warn(who, `proxy attempted to access unauthorized certificates ${denied}: ${r.reason}`));
     }
     return r.allowed;
   };
