@@ -255,4 +255,17 @@ export interface ProxyInfo {
   /** Proxyless gRPC (node metadata GENERATOR=grpc) rather than Envoy. */
   proxyless: boolean;
   metadata: Record<string, unknown>;
+  /** Node metadata SERVICE_ACCOUNT, as the proxy claims it. */
+  serviceAccount?: string;
+  /**
+   * The identity the stream authenticated with (token or mesh certificate) that matches the proxy's
+   * namespace and service account (istiod's VerifiedIdentity); absent on the plain-text port.
+   */
+  verifiedIdentity?: VerifiedIdentity;
+}
+
+export interface VerifiedIdentity {
+  trustDomain: string;
+  namespace: string;
+  serviceAccount: string;
 }

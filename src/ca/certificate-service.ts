@@ -1,12 +1,13 @@
-// istio.v1.auth.IstioCertificateService/CreateCertificate: authenticate the caller's token, sign its CSR
-// for its own SPIFFE identity, answer with the chain; every failure is a gRPC status with istiod's code
-// and wording (Unauthenticated for any authentication problem, InvalidArgument for CSR and TTL errors).
+// istio.v1.auth.IstioCertificateService/CreateCertificate: authenticate the caller (a still-valid mesh
+// certificate when renewing, else its token), sign its CSR for its own SPIFFE identities, answer with
+// the chain; every failure is a gRPC status with istiod's code and wording (Unauthenticated for any
+// authentication problem, InvalidArgument for CSR and TTL errors).
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from '../telemetry/logger.js';
 import type { CaMetrics } from '../telemetry/metrics.js';
-import { bearerToken, type Authenticator } from './token-auth.js';
+import { authenticate, grpcAuthRequest, type Authenticator } from '../security/authenticate.js';
 import { CaError, signWorkloadCsr, type SigningCa, type WorkloadCertPolicy } from './workload.js';
 
 export interface CertificateRequest {
@@ -24,7 +25,8 @@ const pkg = grpc.loadPackageDefinition(definition) as unknown as { istio: { v1: 
 export const CertificateService = pkg.istio.v1.auth.IstioCertificateService;
 
 export interface CertificateServiceOptions {
-  authenticate: Authenticator;
+  /** Tried in order (istiod: client certificate, then Kubernetes JWT). */
+  authenticators: Authenticator[];
   /** The current CA (it may rotate). */
   ca: () => SigningCa;
   policy: WorkloadCertPolicy;
@@ -49,11 +51,9 @@ export function certificateServiceImplementation(opts: CertificateServiceOptions
       logger.warn({ peer, reason }, 'certificate request not authenticated');
       callback({ code: grpc.status.UNAUTHENTICATED, details });
     };
-    const token = bearerToken(call.metadata.get('authorization')[0]?.toString());
-    if (!token) return denied('no bearer token');
     let caller;
     try {
-      caller = await opts.authenticate(token);
+      caller = await authenticate(grpcAuthRequest(call), opts.authenticators);
     } catch (err) {
       return denied((err as Error).message);
     }
@@ -62,7 +62,7 @@ export function certificateServiceImplementation(opts: CertificateServiceOptions
     try {
       const { chain, ttlSeconds } = signWorkloadCsr(opts.ca(), call.request.csr ?? '', caller.identities, Number(call.request.validity_duration ?? 0), opts.policy);
       metrics.success.inc();
-      logger.debug({ peer, identities: caller.identities, ttlSeconds }, 'workload certificate signed');
+      logger.debug({ peer, identities: caller.identities, source: caller.source, ttlSeconds }, 'workload certificate signed');
       callback(null, { cert_chain: chain });
     } catch (err) {
       if (!(err instanceof CaError)) throw err;

@@ -2,7 +2,7 @@
 // `validate` checks Istio config offline.
 import { parseArgs } from 'node:util';
 import { runInject } from './inject.js';
-import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs } from './options.js';
+import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs, securityOptions } from './options.js';
 import { parseTlsMinVersion } from '../net/tls-policy.js';
 import { runServe } from './serve.js';
 import { runValidate } from './validate.js';
@@ -70,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
         maxTtlSeconds: durationMs(process.env.MAX_WORKLOAD_CERT_TTL, 90 * 24 * 3600_000, 'MAX_WORKLOAD_CERT_TTL') / 1000,
       },
       tokenAudiences: (process.env.TOKEN_AUDIENCES || 'istio-ca').split(',').map((a) => a.trim()).filter(Boolean),
+      security: securityOptions(process.env),
       tlsCert: f['tls-cert'],
       tlsKey: f['tls-key'],
       caOut: f['ca-out'],

@@ -86,3 +86,32 @@ export function clusterOptions(flags: Record<string, string | boolean | undefine
     identity: env.POD_NAME || undefined,
   };
 }
+
+/** Authentication switches, with istiod's variables and defaults. */
+export interface SecurityOptions {
+  /** XDS_AUTH: authenticate xDS streams on the secure port (false: nobody is, and nothing secret is served). */
+  xdsAuth: boolean;
+  /** PILOT_ENABLE_XDS_IDENTITY_CHECK: a proxy's namespace and service account must be its identity's. */
+  xdsIdentityCheck: boolean;
+  /** ENABLE_DEBUG_ENDPOINT_AUTH: namespace rules for authenticated debug callers. */
+  debugEndpointAuth: boolean;
+  /** DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES, beside the system namespace. */
+  debugAllowedNamespaces: string[];
+}
+
+function bool(v: string | undefined, def: boolean, name: string): boolean {
+  if (v === undefined || v === '') return def;
+  // Go's strconv.ParseBool, as istiod's env.Register reads booleans.
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new Error(`${name} must be true or false, not "${v}"`);
+}
+
+export function securityOptions(env: NodeJS.ProcessEnv): SecurityOptions {
+  return {
+    xdsAuth: bool(env.XDS_AUTH, true, 'XDS_AUTH'),
+    xdsIdentityCheck: bool(env.PILOT_ENABLE_XDS_IDENTITY_CHECK, true, 'PILOT_ENABLE_XDS_IDENTITY_CHECK'),
+    debugEndpointAuth: bool(env.ENABLE_DEBUG_ENDPOINT_AUTH, true, 'ENABLE_DEBUG_ENDPOINT_AUTH'),
+    debugAllowedNamespaces: (env.DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
+  };
+}

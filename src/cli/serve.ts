@@ -5,7 +5,7 @@ import { readFileSync, watch } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import { CertificateService, certificateServiceImplementation } from '../ca/certificate-service.js';
 import { createCA, issueServingCertificate, type ServingCertificate } from '../ca/self-signed.js';
-import { kubeTokenAuthenticator, noAuthenticator } from '../ca/token-auth.js';
+import { kubeTokenAuthenticator } from '../ca/token-auth.js';
 import type { SigningCa, WorkloadCertPolicy } from '../ca/workload.js';
 import { startControlPlane } from '../controllers/control-plane.js';
 import { SettingsSource } from '../inject/settings-source.js';
@@ -19,11 +19,13 @@ import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { DiscoveryServer } from '../xds/ads.js';
 import type { DebounceOptions } from '../xds/debounce.js';
-import { startXdsServer, type XdsServer } from '../xds/server.js';
+import { startXdsServer, streamAuth, type XdsServer } from '../xds/server.js';
+import { clientCertAuthenticator } from '../security/authenticate.js';
+import { installSdsAuthorization, kubeSecretAccessReview } from '../security/secret-access.js';
 import { startXdsUpdates } from '../xds/updates.js';
 import { tlsContextOptions, type TlsMinVersion } from '../net/tls-policy.js';
 import { caFile } from './ca-file.js';
-import type { CommonOptions, ServeClusterOptions } from './options.js';
+import type { CommonOptions, SecurityOptions, ServeClusterOptions } from './options.js';
 
 export interface ServeOptions extends CommonOptions {
   kubeconfig?: string;
@@ -48,6 +50,7 @@ export interface ServeOptions extends CommonOptions {
   workloadCerts: WorkloadCertPolicy;
   /** Audiences a workload token must carry (TOKEN_AUDIENCES). */
   tokenAudiences: string[];
+  security: SecurityOptions;
 }
 
 async function selfSignedTls(opts: ServeOptions): Promise<{ serving: ServingCertificate; ca: SigningCa }> {
@@ -139,11 +142,22 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   }
   const discovery = new DiscoveryServer(logger, metrics.xds);
   stops.push(startXdsUpdates(store, discovery, { domainSuffix: opts.domainSuffix, debounce: opts.debounce, mesh: () => settings.current.mesh }, metrics.xds, logger));
+  // One set of authenticators for xDS, the CA and the debug views (istiod's): a certificate meshd's CA
+  // signed, then (in a cluster) a Kubernetes token. Local mode has no SubjectAccessReview: there a
+  // verified identity may read its own namespace's credentials (see src/security/secret-access.ts).
+  const trustDomain = (): string => String(settings.current.mesh.trustDomain || 'cluster.local');
+  const caCertificates = (): string => {
+    const c = signingCa?.();
+    return c ? [c.signer.certPem, c.chainPem, c.rootsPem].join('\n') : '';
+  };
+  const tokens = (prefixes?: string[]) => (kc ? [kubeTokenAuthenticator(kc, opts.tokenAudiences, trustDomain, prefixes)] : []);
+  const authenticators = [clientCertAuthenticator(caCertificates), ...tokens()];
+  installSdsAuthorization(discovery, kc ? kubeSecretAccessReview(kc) : undefined, logger);
   const ca = signingCa
     ? [{
         definition: CertificateService.service,
         implementation: certificateServiceImplementation({
-          authenticate: kc ? kubeTokenAuthenticator(kc, opts.tokenAudiences, () => String(settings.current.mesh.trustDomain || 'cluster.local')) : noAuthenticator,
+          authenticators,
           ca: signingCa,
           policy: opts.workloadCerts,
           metrics: metrics.ca,
@@ -152,8 +166,23 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       }]
     : [];
   if (!signingCa) logger.warn('no CA key with --tls-cert: the certificate service is not offered on the secure port');
-  xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert }, tlsMinVersion: opts.tlsMinVersion, secureServices: ca }, logger);
-  const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery);
+  const secureAuth = streamAuth(authenticators, { xdsAuth: opts.security.xdsAuth, identityCheck: opts.security.xdsIdentityCheck });
+  if (!opts.security.xdsAuth) logger.warn('XDS_AUTH=false: xDS clients are not authenticated, so no credentials are served over SDS');
+  xds = await startXdsServer(discovery, {
+    address: opts.address,
+    plainPort: opts.xdsPort,
+    tlsPort: opts.xdsTlsPort,
+    tls: { ...tls, roots: serving?.roots ?? tls.cert },
+    tlsMinVersion: opts.tlsMinVersion,
+    secureServices: ca,
+    secureAuth,
+  }, logger);
+  const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery, {
+    authenticators: tokens(['bearer', 'istio']), // istiod also takes `Istio <token>` over HTTP
+    namespaceRules: opts.security.debugEndpointAuth,
+    systemNamespace: () => String(settings.current.mesh.rootNamespace || 'istio-system'),
+    allowedNamespaces: new Set(opts.security.debugAllowedNamespaces),
+  });
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
   readiness.ready = true;

@@ -1,13 +1,13 @@
 // Cluster mode: keeps the object store in step with the API server for the kinds meshd reads:
 // ConfigMaps in meshd's namespace (mesh config, injector config), Nodes (native sidecar detection,
-// localities) and Namespaces (OpenShift UID ranges); and for xDS, Services, EndpointSlices, Pods, TLS
-// Secrets and Istio's networking config.
+// localities) and Namespaces (OpenShift UID ranges); and for xDS, Services, EndpointSlices, Pods, Istio's
+// networking config, and the Secrets that config names as credentials (src/kube/credential-secrets.ts).
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.js';
 import { errorMessage, isNotFound } from './errors.js';
 import { watchResource, type ResilientInformer } from './informer.js';
 import type { KubeObject, ObjectStore } from './store.js';
-import { credentialOf } from './tls-secrets.js';
+import { watchCredentialSecrets } from './credential-secrets.js';
 
 /** Typed client objects turned into plain JSON, with the kind the list responses leave out. */
 function plain(kind: string, obj: KubernetesObject): KubeObject {
@@ -107,8 +107,6 @@ export async function watchCluster(kc: KubeConfig, namespace: string, store: Obj
   watch('Namespace', '/api/v1/namespaces', () => core.listNamespace());
   watch('Service', '/api/v1/services', () => core.listServiceForAllNamespaces());
   watch('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces(), { project: slimPod });
-  // Only Secrets holding TLS credentials are kept: SDS serves them to gateways (credentialName).
-  watch('Secret', '/api/v1/secrets', () => core.listSecretForAllNamespaces(), { keep: (o) => credentialOf(o) !== undefined });
   const sliceVersion = await endpointSliceVersion(custom);
   watch('EndpointSlice', `/apis/discovery.k8s.io/${sliceVersion}/endpointslices`, customList('discovery.k8s.io', sliceVersion, 'endpointslices'));
   for (const [kind, plural] of ISTIO_KINDS) watch(kind, `/apis/networking.istio.io/v1beta1/${plural}`, customList('networking.istio.io', 'v1beta1', plural), { optional: true });
@@ -116,6 +114,10 @@ export async function watchCluster(kc: KubeConfig, namespace: string, store: Obj
     watch(kind, `/apis/security.istio.io/v1beta1/${plural}`, customList('security.istio.io', 'v1beta1', plural), { optional: true });
   }
   await Promise.all(gates);
+  // Secrets last: with Gateways and DestinationRules known, the first list keeps what they name (no reads by name).
+  const secrets = watchCredentialSecrets(kc, store, logger);
+  informers.push(secrets);
+  await secrets.ready;
   logger.info({ endpointSlices: `discovery.k8s.io/${sliceVersion}` }, 'cluster caches synced');
   return async () => {
     await Promise.all(informers.map((i) => i.stop()));

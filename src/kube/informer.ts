@@ -11,9 +11,29 @@ export interface InformerHandlers<T> {
   error(err: unknown, retryInMs: number): void;
 }
 
-export interface WatchSelectors {
+export interface WatchSelectors<T = KubernetesObject> {
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * What the informer's own cache keeps of each object (say, a Secret without its data). With it the
+   * handlers see every object whole, straight from the list and the watch, and nothing else keeps it.
+   */
+  cacheView?: (obj: T) => T;
+}
+
+/** A Watch whose events reach `raw` whole and the informer as `view(obj)`. */
+class ViewWatch<T> extends Watch {
+  constructor(kc: KubeConfig, private readonly view: (obj: T) => T, private readonly raw: (phase: string, obj: T) => void) {
+    super(kc);
+  }
+
+  override watch(path: string, params: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    return super.watch(path, params, (phase, obj, watchObj) => {
+      const isObject = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+      if (isObject) this.raw(phase, obj as T);
+      callback(phase, isObject ? this.view(obj as T) : obj, watchObj);
+    }, done);
+  }
 }
 
 export interface ResilientInformer {
@@ -31,8 +51,9 @@ export function watchResource<T extends KubernetesObject>(
   path: string,
   list: () => Promise<KubernetesListObject<T>>,
   handlers: InformerHandlers<T>,
-  selectors: WatchSelectors = {},
+  selectors: WatchSelectors<T> = {},
 ): ResilientInformer {
+  const view = selectors.cacheView;
   let stopped = false;
   let backoff = MIN_BACKOFF_MS;
   let timer: NodeJS.Timeout | undefined;
@@ -45,12 +66,15 @@ export function watchResource<T extends KubernetesObject>(
     backoff = MIN_BACKOFF_MS;
     handlers.synced?.(result.items);
     markReady();
-    return result;
+    return view ? { ...result, items: result.items.map(view) } : result;
   };
-  const informer = new ListWatch<T>(path, new Watch(kc), listAndReport, false, selectors.labelSelector, selectors.fieldSelector);
-  informer.on('add', (o) => handlers.upsert(o));
-  informer.on('update', (o) => handlers.upsert(o));
-  informer.on('delete', (o) => handlers.remove(o));
+  const watch = view ? new ViewWatch<T>(kc, view, (phase, o) => (phase === 'DELETED' ? handlers.remove(o) : handlers.upsert(o))) : new Watch(kc);
+  const informer = new ListWatch<T>(path, watch, listAndReport, false, selectors.labelSelector, selectors.fieldSelector);
+  if (!view) {
+    informer.on('add', (o) => handlers.upsert(o));
+    informer.on('update', (o) => handlers.upsert(o));
+    informer.on('delete', (o) => handlers.remove(o));
+  }
   const restart = (): void => {
     if (stopped) return;
     void informer.stop().then(() => informer.start()).catch(onError);

@@ -120,8 +120,12 @@ export class DiscoveryServer {
     for (const conn of this.connections.values()) this.enqueuePush(conn, start);
   }
 
+  /** SDS authorization: which requested secret names a proxy may be sent (none unless serve wires the review in). */
+  authorizeSecrets: (proxy: ProxyInfo, names: string[]) => string[] = () => [];
+
   resources(proxy: ProxyInfo, typeUrl: string, names: string[] | undefined): Resource[] {
-    return this.generator ? this.generator.generate(proxy, typeUrl, names) : [];
+    if (!this.generator) return [];
+    return this.generator.generate(proxy, typeUrl, typeUrl === TYPE.secret ? this.authorizeSecrets(proxy, names ?? []) : names);
   }
 
   connect(proxy: ProxyInfo, delta: boolean, sink: Connection['sink']): Connection {

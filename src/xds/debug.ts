@@ -6,8 +6,9 @@ import { TYPE } from './protos.js';
 
 const SYNC_FIELDS: Record<string, string> = { [TYPE.cluster]: 'cluster', [TYPE.listener]: 'listener', [TYPE.route]: 'route', [TYPE.endpoint]: 'endpoint', [TYPE.secret]: 'secret' };
 
-export function syncz(discovery: DiscoveryServer): Array<Record<string, unknown>> {
-  return [...discovery.connections.values()].map((c) => {
+/** `namespace`: only that namespace's proxies (istiod's ?namespace=). */
+export function syncz(discovery: DiscoveryServer, namespace?: string): Array<Record<string, unknown>> {
+  return [...discovery.connections.values()].filter((c) => !namespace || c.proxy.namespace === namespace).map((c) => {
     const row: Record<string, unknown> = {
       proxy: c.proxy.id,
       connection_id: c.id,

@@ -36,10 +36,11 @@ export function pushOrder(types: Iterable<string>): string[] {
   return [...types].sort((a, b) => rank(a) - rank(b));
 }
 
-/** What a proxy's generated output depends on besides the resource name. */
-function scopeOf(proxy: ProxyInfo): string {
-  if (proxy.proxyless) return `grpc|${proxy.namespace}`;
-  return `${proxy.type}|${proxy.namespace}|${proxy.ip}|${JSON.stringify(proxy.labels)}`;
+/** What a proxy's generated output depends on besides the resource name (secrets: also who it verifiably is). */
+function scopeOf(proxy: ProxyInfo, typeUrl: string): string {
+  const who = typeUrl === TYPE.secret ? `|${proxy.verifiedIdentity?.namespace ?? '-'}` : '';
+  if (proxy.proxyless) return `grpc|${proxy.namespace}${who}`;
+  return `${proxy.type}|${proxy.namespace}|${proxy.ip}|${JSON.stringify(proxy.labels)}${who}`;
 }
 
 export class ResourceGenerator {
@@ -77,7 +78,7 @@ export class ResourceGenerator {
 
   /** Resources of `typeUrl` for `proxy`: the requested names, or everything for a wildcard watch (`names` undefined). */
   generate(proxy: ProxyInfo, typeUrl: string, names: string[] | undefined): Resource[] {
-    const scope = scopeOf(proxy);
+    const scope = scopeOf(proxy, typeUrl);
     if (proxy.proxyless) {
       const out: Resource[] = [];
       for (const name of names ?? []) {

@@ -32,5 +32,6 @@ export function parseProxy(node: { id?: string; metadata?: { fields?: Record<str
   const dot = pod.indexOf('.');
   const namespace = typeof metadata.NAMESPACE === 'string' && metadata.NAMESPACE ? metadata.NAMESPACE : dot >= 0 ? pod.slice(dot + 1) : 'default';
   const ips = typeof metadata.INSTANCE_IPS === 'string' ? metadata.INSTANCE_IPS.split(',') : [];
-  return { id, type, ip: ip || ips[0] || '', podName: dot >= 0 ? pod.slice(0, dot) : pod, namespace, labels, proxyless: metadata.GENERATOR === 'grpc', metadata };
+  const serviceAccount = typeof metadata.SERVICE_ACCOUNT === 'string' && metadata.SERVICE_ACCOUNT ? metadata.SERVICE_ACCOUNT : undefined;
+  return { id, type, ip: ip || ips[0] || '', podName: dot >= 0 ? pod.slice(0, dot) : pod, namespace, labels, proxyless: metadata.GENERATOR === 'grpc', metadata, serviceAccount };
 }

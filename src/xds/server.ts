@@ -4,6 +4,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Connection, DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse, DiscoveryServer, StreamSink } from './ads.js';
 import { messageType, DECODE_OPTIONS } from './protos.js';
+import { authenticate, grpcAuthRequest, type Authenticator } from '../security/authenticate.js';
+import { checkConnectionIdentity } from '../security/xds-identity.js';
 import { NodeError, parseProxy } from './proxy.js';
 import { ServingCredentials, type ServingTls } from './serving-credentials.js';
 import type { TlsMinVersion } from '../net/tls-policy.js';
@@ -57,24 +59,70 @@ function sinkOf<T>(call: grpc.ServerDuplexStream<unknown, T>): StreamSink<T> {
   };
 }
 
-/** Binds one bidirectional stream to the protocol core: the first message names the node. */
+/**
+ * How the streams of one port are authenticated (istiod's DiscoveryServer.authenticate and authorize):
+ * `authenticate` gives the caller's identities, undefined when the port does not authenticate (plain
+ * text, or XDS_AUTH=false), and throws when the caller cannot be authenticated.
+ */
+export interface StreamAuth {
+  authenticate(call: grpc.ServerDuplexStream<unknown, unknown>): Promise<string[] | undefined>;
+  /** PILOT_ENABLE_XDS_IDENTITY_CHECK: the node's namespace and service account must be the identity's. */
+  identityCheck: boolean;
+}
+
+/** The secure port's authentication from authenticators (XDS_AUTH=false: none at all, as with istiod). */
+export function streamAuth(authenticators: Authenticator[], opts: { xdsAuth: boolean; identityCheck: boolean }): StreamAuth {
+  return {
+    identityCheck: opts.identityCheck,
+    authenticate: async (call) => (opts.xdsAuth ? (await authenticate(grpcAuthRequest(call), authenticators)).identities : undefined),
+  };
+}
+
+const UNAUTHENTICATED_PORT: StreamAuth = { authenticate: async () => undefined, identityCheck: true };
+const REFUSE_ALL: StreamAuth = {
+  authenticate: async () => {
+    throw new Error('no authenticator is configured');
+  },
+  identityCheck: true,
+};
+
+/**
+ * Binds one bidirectional stream to the protocol core: the caller is authenticated first (nothing is
+ * read or generated before), then the first message names the node, which must match the identity.
+ */
 function serveStream<Req extends { node?: unknown }, Res>(
   discovery: DiscoveryServer,
   delta: boolean,
   logger: Logger,
+  auth: StreamAuth,
   call: grpc.ServerDuplexStream<Req, Res>,
 ): void {
   let conn: Connection | undefined;
+  let identities: string[] | undefined;
+  let authenticated = false;
+  let failed = false;
+  const early: Req[] = [];
+  const peer = call.getPeer();
   const fail = (code: grpc.status, details: string): void => {
+    failed = true;
     call.emit('error', { code, details });
   };
-  call.on('data', (req: Req) => {
+  const handle = (req: Req): void => {
+    if (failed) return;
     try {
       if (!conn) {
         if (!discovery.context) return fail(grpc.status.UNAVAILABLE, 'server is not ready to serve discovery information');
         const proxy = parseProxy(req.node as Parameters<typeof parseProxy>[0]);
+        if (identities !== undefined && auth.identityCheck) {
+          const check = checkConnectionIdentity(proxy, identities);
+          if (!check.ok) {
+            logger.warn({ peer, proxy: proxy.id, identities, err: check.error }, 'unauthorized xDS stream');
+            return fail(grpc.status.PERMISSION_DENIED, `authorization failed: ${check.error}`);
+          }
+          proxy.verifiedIdentity = check.identity;
+        }
         conn = discovery.connect(proxy, delta, sinkOf(call) as Connection['sink']);
-        logger.debug({ proxy: proxy.id, delta }, 'xDS stream connected');
+        logger.debug({ proxy: proxy.id, delta, identities }, 'xDS stream connected');
       }
       if (delta) discovery.handleDelta(conn, req as DeltaDiscoveryRequest);
       else discovery.handleSotw(conn, req as DiscoveryRequest);
@@ -83,7 +131,22 @@ function serveStream<Req extends { node?: unknown }, Res>(
       logger.error({ err: (err as Error).message }, 'xDS request failed');
       fail(grpc.status.INTERNAL, (err as Error).message);
     }
-  });
+  };
+  call.on('data', (req: Req) => (authenticated ? handle(req) : early.push(req)));
+  // Reading stops until the caller is authenticated, so an unauthenticated one cannot queue requests.
+  call.pause();
+  auth.authenticate(call as grpc.ServerDuplexStream<unknown, unknown>).then(
+    (ids) => {
+      identities = ids;
+      authenticated = true;
+      for (const req of early.splice(0)) handle(req);
+      call.resume();
+    },
+    (err: Error) => {
+      logger.warn({ peer, err: err.message }, 'xDS client not authenticated');
+      fail(grpc.status.UNAUTHENTICATED, 'authentication failure');
+    },
+  );
   const close = (): void => {
     if (conn) discovery.disconnect(conn);
   };
@@ -109,6 +172,8 @@ export interface XdsListenOptions {
   tlsMinVersion?: TlsMinVersion;
   /** Served on the secure port only, beside ADS (istiod's CA service). */
   secureServices?: GrpcService[];
+  /** Authentication on the secure port; without it every stream there is refused (the plain port never authenticates). */
+  secureAuth?: StreamAuth;
 }
 
 export interface XdsServer {
@@ -124,11 +189,11 @@ const bind = (server: grpc.Server, addr: string, creds: grpc.ServerCredentials):
 
 const hostPort = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
-function grpcServer(discovery: DiscoveryServer, logger: Logger, extra: GrpcService[]): grpc.Server {
+function grpcServer(discovery: DiscoveryServer, logger: Logger, extra: GrpcService[], auth: StreamAuth): grpc.Server {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024, 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
   server.addService(adsServiceDefinition(), {
-    StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => serveStream(discovery, false, logger, call),
-    DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => serveStream(discovery, true, logger, call),
+    StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => serveStream(discovery, false, logger, auth, call),
+    DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => serveStream(discovery, true, logger, auth, call),
   });
   for (const s of extra) server.addService(s.definition, s.implementation);
   return server;
@@ -158,12 +223,12 @@ export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListen
     },
   };
   if (opts.plainPort !== undefined) {
-    const plain = grpcServer(discovery, logger, []);
+    const plain = grpcServer(discovery, logger, [], UNAUTHENTICATED_PORT);
     servers.push(plain);
     out.plainPort = await bind(plain, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure());
   }
   if (opts.tlsPort !== undefined && creds) {
-    const secure = grpcServer(discovery, logger, opts.secureServices ?? []);
+    const secure = grpcServer(discovery, logger, opts.secureServices ?? [], opts.secureAuth ?? REFUSE_ALL);
     servers.push(secure);
     out.tlsPort = await bind(secure, hostPort(opts.address, opts.tlsPort), creds);
   }

@@ -8,10 +8,12 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { CertificateService } from '../../src/ca/certificate-service.js';
 import { caRootFromSecret } from '../../src/ca/root.js';
 import { CLOCK_SKEW_MS } from '../../src/ca/workload.js';
 import { caClient } from '../helpers/ca-client.js';
 import { makeCsr } from '../helpers/csr.js';
+import { ISTIOD_NAME, meshCredentials } from '../helpers/mesh-certs.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { waitForServiceAccount } from './fixtures.js';
@@ -62,6 +64,21 @@ describe('the workload CA', () => {
     assert.ok(root.raw.equals(new X509Certificate(stored.rootsPem).raw), 'the root meshd keeps in istio-ca-secret');
     const metrics = await (await fetch(`http://127.0.0.1:${meshd.monitoringPort}/metrics`)).text();
     assert.match(metrics, /^citadel_server_success_cert_issuance_count [1-9]/m);
+  });
+
+  it('renews for the identity of a still-valid certificate it signed, without a token', async () => {
+    const { csrPem, keyPem } = makeCsr([ID]);
+    const first = await client.create(csrPem, 3600, await token(['istio-ca']));
+    assert.equal(first.code, undefined, first.details);
+    const roots = readFileSync(meshd.caFile, 'utf8');
+    const renewing = new CertificateService(`127.0.0.1:${meshd.xdsTlsPort}`, meshCredentials(roots, { certPem: first.chain![0]!, keyPem }), ISTIOD_NAME) as unknown as grpc.Client & {
+      CreateCertificate(req: object, cb: (err: grpc.ServiceError | null, res?: { cert_chain: string[] }) => void): void;
+    };
+    const renewed = await new Promise<{ err: grpc.ServiceError | null; chain?: string[] }>((resolve) =>
+      renewing.CreateCertificate({ csr: makeCsr([ID]).csrPem, validity_duration: 600 }, (err, res) => resolve({ err, chain: res?.cert_chain })));
+    renewing.close();
+    assert.equal(renewed.err, null, renewed.err?.message);
+    assert.equal(new X509Certificate(renewed.chain![0]!).subjectAltName, `URI:${ID}`);
   });
 
   it('refuses requests without a valid token for istio-ca', async () => {

@@ -3,11 +3,14 @@
 // DestinationRule/VirtualService objects; a real @grpc/grpc-js-xds client follows every change.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import * as xds from '@grpc/grpc-js-xds';
 import { TYPE } from '../../src/xds/protos.js';
 import { AdsClient, decoded, node } from '../helpers/ads-client.js';
 import { spread, startBackend, xdsClient, type Backend, type Echo } from '../helpers/echo.js';
+import { bearer, ISTIOD_NAME, meshCredentials } from '../helpers/mesh-certs.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { installIstioCrds } from './kube-tools.js';
@@ -90,23 +93,63 @@ describe('xDS from the Kubernetes API', () => {
     await until('a deleted EndpointSlice takes its endpoint out', (c) => c.v2 === 20);
   });
 
-  it('serves a gateway the TLS Secret of its namespace over SDS, and follows a rotation', async () => {
+  it('serves SDS only to an authenticated gateway whose service account may list its namespace’s Secrets, and only Secrets config names', async () => {
     const b64 = (x: string): string => Buffer.from(x).toString('base64');
+    const rbac = cluster.kc.makeApiClient(RbacAuthorizationV1Api);
+    for (const name of ['gw', 'web']) await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name } } });
+    await rbac.createNamespacedRole({ namespace: NS, body: { metadata: { name: 'read-secrets' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }] } });
+    await rbac.createNamespacedRoleBinding({ namespace: NS, body: { metadata: { name: 'gw-read-secrets' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-secrets' }, subjects: [{ kind: 'ServiceAccount', name: 'gw', namespace: NS }] } });
     await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'www-cred' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64('CERT-1'), 'tls.key': b64('KEY-1') } } });
-    const ads = new AdsClient(`127.0.0.1:${meshd.xdsPort}`);
-    const s = ads.sotw();
+    const token = async (sa: string): Promise<string> => (await core.createNamespacedServiceAccountToken({ namespace: NS, name: sa, body: { spec: { audiences: ['istio-ca'], expirationSeconds: 3600 } } })).status!.token;
+    const roots = readFileSync(meshd.caFile, 'utf8');
+    const secureAds = async (sa: string): Promise<AdsClient> => new AdsClient(`127.0.0.1:${meshd.xdsTlsPort}`, grpc.credentials.combineChannelCredentials(meshCredentials(roots), bearer(await token(sa))), ISTIOD_NAME);
+    const router = (sa: string): object => node(`router~127.0.0.1~${sa}.${NS}~${NS}.svc.cluster.local`, { NAMESPACE: NS, SERVICE_ACCOUNT: sa });
+    const cert = (x: Record<string, any>): string => Buffer.from(x.tls_certificate.certificate_chain.inline_bytes).toString();
+    const gatewayBody = { apiVersion: 'networking.istio.io/v1beta1', kind: 'Gateway', metadata: { name: 'www', namespace: NS }, spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['www.example.com'], tls: { mode: 'SIMPLE', credentialName: 'www-cred' } }] } };
+
+    const gw = await secureAds('gw');
+    const web = await secureAds('web');
+    const plain = new AdsClient(`127.0.0.1:${meshd.xdsPort}`);
+    const s = gw.sotw();
     try {
-      s.send({ node: node(`router~127.0.0.1~gw.${NS}~${NS}.svc.cluster.local`, { NAMESPACE: NS }), type_url: TYPE.secret, resource_names: ['kubernetes://www-cred'] });
-      let r = await waitFor('the Secret over SDS', async () => s.next(1_000));
-      const cert = (x: Record<string, any>): string => Buffer.from(x.tls_certificate.certificate_chain.inline_bytes).toString();
-      assert.equal(cert(decoded(r)[0]!), 'CERT-1');
+      s.send({ node: router('gw'), type_url: TYPE.secret, resource_names: ['kubernetes://www-cred'] });
+      assert.equal(await s.next(3_000), undefined, 'no Gateway names www-cred yet: meshd does not hold it');
+      assert.equal(s.error, undefined, `the projected token authenticates the stream on 15012: ${s.error?.message}`);
+      await custom.createNamespacedCustomObject({ ...istio('gateways'), body: gatewayBody });
+      let r = await s.mustNext(10_000);
+      assert.equal(cert(decoded(r)[0]!), 'CERT-1', 'a new reference reads the Secret and pushes it');
       s.send({ type_url: TYPE.secret, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['kubernetes://www-cred'] });
       await core.replaceNamespacedSecret({ namespace: NS, name: 'www-cred', body: { metadata: { name: 'www-cred' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64('CERT-2'), 'tls.key': b64('KEY-2') } } });
       r = await s.mustNext(10_000);
       assert.equal(cert(decoded(r)[0]!), 'CERT-2');
+
+      // Without RBAC to list Secrets, or on the plain-text port (no identity), nothing.
+      for (const [client, sa] of [[web, 'web'], [plain, 'gw']] as const) {
+        const o = client.sotw();
+        o.send({ node: router(sa), type_url: TYPE.secret, resource_names: ['kubernetes://www-cred'] });
+        assert.deepEqual((await o.next(3_000))?.resources ?? [], [], sa);
+        o.close();
+      }
+      assert.match(meshd.logs(), /attempted to access unauthorized certificates kubernetes:\/\/www-cred/);
+      // Claiming another service account than the token's is refused.
+      const liar = web.sotw();
+      liar.send({ node: router('gw'), type_url: TYPE.secret, resource_names: ['kubernetes://www-cred'] });
+      assert.equal((await liar.failure())?.code, grpc.status.PERMISSION_DENIED);
+
+      // The last reference gone, the Secret's data is dropped: a new stream gets nothing.
+      await custom.deleteNamespacedCustomObject({ ...istio('gateways'), name: 'www' });
+      await waitFor('the Secret to be dropped', async () => {
+        const n = gw.sotw();
+        n.send({ node: router('gw'), type_url: TYPE.secret, resource_names: ['kubernetes://www-cred'] });
+        const got = await n.next(1_500);
+        n.close();
+        return got === undefined ? true : undefined;
+      }, 20_000);
     } finally {
       s.close();
-      ads.close();
+      gw.close();
+      web.close();
+      plain.close();
     }
   });
 });

@@ -5,8 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createCA, issueServingCertificate } from '../../src/ca/self-signed.js';
+import { clientCertAuthenticator } from '../../src/security/authenticate.js';
 import { TYPE } from '../../src/xds/protos.js';
+import { streamAuth } from '../../src/xds/server.js';
 import { AdsClient, decoded, names, node } from '../helpers/ads-client.js';
+import { ISTIOD_NAME, meshCredentials, workloadCert } from '../helpers/mesh-certs.js';
 import { service, workloadObjects } from '../helpers/mesh-objects.js';
 import { startTestXds, type TestXds } from '../helpers/xds-server.js';
 
@@ -214,14 +217,23 @@ describe('TLS on the secure port', () => {
   it('serves ADS over TLS with a certificate for istiod.<ns>.svc, and a re-issued one without a restart', async () => {
     const ca = await createCA('test CA');
     const serving = await issueServingCertificate(ca, ca.certPem, ca.certPem, 'istio-system', 'default');
-    const secure = await startTestXds(mesh(), { plainPort: undefined, tlsPort: 0, tls: serving });
-    const c = new AdsClient(`127.0.0.1:${secure.server.tlsPort}`, grpc.credentials.createSsl(Buffer.from(serving.roots)), { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' });
+    let trusted = ca.certPem;
+    const secureAuth = streamAuth([clientCertAuthenticator(() => trusted)], { xdsAuth: true, identityCheck: true });
+    const secure = await startTestXds(mesh(), { plainPort: undefined, tlsPort: 0, tls: serving, secureAuth });
+    const address = `127.0.0.1:${secure.server.tlsPort}`;
+    const id = 'spiffe://cluster.local/ns/default/sa/default';
+    const c = new AdsClient(address, meshCredentials(serving.roots, workloadCert(ca, id)), ISTIOD_NAME);
     try {
       const s = c.sotw();
       s.send({ node: node(GRPC, { GENERATOR: 'grpc' }), type_url: TYPE.cluster, resource_names: [ECHO] });
       assert.deepEqual(names(await s.mustNext()), [ECHO]);
       s.close();
-      const untrusted = new AdsClient(`127.0.0.1:${secure.server.tlsPort}`, grpc.credentials.createSsl(Buffer.from((await createCA('other')).certPem)), { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' });
+      const anonymous = new AdsClient(address, meshCredentials(serving.roots), ISTIOD_NAME);
+      const a = anonymous.sotw();
+      a.send({ node: node(GRPC, { GENERATOR: 'grpc' }), type_url: TYPE.cluster, resource_names: [ECHO] });
+      assert.equal((await a.failure())?.code, grpc.status.UNAUTHENTICATED, 'no client certificate and no token');
+      anonymous.close();
+      const untrusted = new AdsClient(address, grpc.credentials.createSsl(Buffer.from((await createCA('other')).certPem)), ISTIOD_NAME);
       const u = untrusted.sotw();
       u.send({ node: node(GRPC), type_url: TYPE.cluster, resource_names: [ECHO] });
       assert.equal((await u.failure())?.code, grpc.status.UNAVAILABLE);
@@ -229,8 +241,9 @@ describe('TLS on the secure port', () => {
 
       // A re-issued certificate (say, after a root rotation) is served to new connections without a restart.
       const ca2 = await createCA('rotated CA');
+      trusted = ca2.certPem;
       secure.server.setTls(await issueServingCertificate(ca2, ca2.certPem, ca2.certPem, 'istio-system', 'default'));
-      const rotated = new AdsClient(`127.0.0.1:${secure.server.tlsPort}`, grpc.credentials.createSsl(Buffer.from(ca2.certPem)), { 'grpc.ssl_target_name_override': 'istiod.istio-system.svc' });
+      const rotated = new AdsClient(address, meshCredentials(ca2.certPem, workloadCert(ca2, id)), ISTIOD_NAME);
       const r = rotated.sotw();
       r.send({ node: node(GRPC, { GENERATOR: 'grpc' }), type_url: TYPE.cluster, resource_names: [ECHO] });
       assert.deepEqual(names(await r.mustNext()), [ECHO]);

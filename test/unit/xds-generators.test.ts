@@ -8,6 +8,7 @@ import { ObjectStore, type KubeObject } from '../../src/kube/store.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import type { ProxyInfo } from '../../src/types.js';
 import { ResourceGenerator } from '../../src/xds/generator.js';
+import { authorizeSecretNames, type SecretAccessDecision } from '../../src/xds/gen/secrets.js';
 import { parseProxy } from '../../src/xds/proxy.js';
 import { TYPE } from '../../src/xds/protos.js';
 import { buildPushContext } from '../../src/xds/updates.js';
@@ -276,9 +277,15 @@ describe('gateway TLS and SDS', () => {
     assert.deepEqual(rds.virtual_hosts.map((v: Record<string, any>) => v.name), ['api.example.com:443']);
   });
 
-  it('serves kubernetes:// credentials of the proxy’s own namespace only', () => {
+  it('serves kubernetes:// credentials of the verified identity’s own namespace only', () => {
     const g = generator([tlsSecret('www-cred', 'default', true), tlsSecret('other-cred', 'other', true), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'generic', namespace: 'default' }, stringData: { cert: 'C', key: 'K', cacert: 'A' } }]);
-    const secrets = obj(g, gateway, TYPE.secret, ['kubernetes://www-cred', 'kubernetes://www-cred-cacert', 'kubernetes://default/generic', 'kubernetes://other/other-cred', 'kubernetes://missing']);
+    const all = ['kubernetes://www-cred', 'kubernetes://www-cred-cacert', 'kubernetes://default/generic', 'kubernetes://other/other-cred', 'kubernetes://missing'];
+    assert.deepEqual(obj(g, gateway, TYPE.secret, all), [], 'a proxy without a verified identity (plain-text port) gets nothing');
+    const verified: ProxyInfo = { ...gateway, verifiedIdentity: { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'gw' } };
+    // The same node claiming another namespace changes nothing: the verified one counts.
+    const claimsOther: ProxyInfo = { ...verified, namespace: 'other' };
+    assert.deepEqual(obj(g, claimsOther, TYPE.secret, ['kubernetes://other/other-cred', 'kubernetes://www-cred']).map((s) => s.name), ['kubernetes://www-cred']);
+    const secrets = obj(g, verified, TYPE.secret, all);
     assert.deepEqual(secrets.map((s) => s.name), ['kubernetes://www-cred', 'kubernetes://www-cred-cacert', 'kubernetes://default/generic']);
     const pem = (b: unknown): string => Buffer.from((b as { inline_bytes: Uint8Array }).inline_bytes).toString();
     assert.equal(pem(secrets[0]!.tls_certificate.certificate_chain), 'CERT PEM');
@@ -286,6 +293,23 @@ describe('gateway TLS and SDS', () => {
     assert.equal(pem(secrets[1]!.validation_context.trusted_ca), 'CA PEM');
     assert.equal(pem(secrets[2]!.tls_certificate.certificate_chain), 'C');
     assert.equal(obj(g, grpcClient, TYPE.secret, ['kubernetes://www-cred']).length, 0, 'proxyless gRPC gets no SDS (certificate files instead)');
+    // Output cached for a verified proxy is not handed to an unverified one with the same scope.
+    assert.deepEqual(obj(g, gateway, TYPE.secret, all), []);
+  });
+
+  it('authorizes names as istiod does: same namespace, CA parts freely, keys after the access review', () => {
+    const verified: ProxyInfo = { ...gateway, verifiedIdentity: { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'gw' } };
+    const names = ['kubernetes://www-cred', 'kubernetes://www-cred-cacert', 'kubernetes://other/x', 'default', 'ROOTCA'];
+    let asked = 0;
+    const ask = (d: SecretAccessDecision) => () => (asked++, d);
+    assert.deepEqual(authorizeSecretNames(gateway, names, ask({ allowed: true })), { allowed: [], denied: names, reason: 'no verified identity', pending: false });
+    assert.equal(asked, 0);
+    assert.deepEqual(authorizeSecretNames(verified, names, ask({ allowed: true })), { allowed: ['kubernetes://www-cred', 'kubernetes://www-cred-cacert'], denied: ['kubernetes://other/x'], reason: 'cross namespace secret reference requires ReferenceGrant', pending: false });
+    assert.deepEqual(authorizeSecretNames(verified, names, ask({ allowed: false, reason: 'no RBAC' })), { allowed: ['kubernetes://www-cred-cacert'], denied: ['kubernetes://www-cred', 'kubernetes://other/x'], reason: 'no RBAC', pending: false });
+    assert.deepEqual(authorizeSecretNames(verified, names, ask(undefined)), { allowed: ['kubernetes://www-cred-cacert'], denied: ['kubernetes://other/x'], reason: 'cross namespace secret reference requires ReferenceGrant', pending: true });
+    assert.equal(asked, 3, 'one review per call, and none for CA parts only');
+    authorizeSecretNames(verified, ['kubernetes://www-cred-cacert'], ask(undefined));
+    assert.equal(asked, 3);
   });
 });
 
