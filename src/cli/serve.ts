@@ -2,7 +2,7 @@
 // and monitoring servers, and a graceful shutdown that keeps serving for a while after SIGTERM so that
 // API servers stop sending requests before the listener closes.
 import { mkdtempSync, readFileSync, watch, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { CertificateService, certificateServiceImplementation } from '../ca/certificate-service.js';
@@ -15,6 +15,7 @@ import { loadKubeConfig } from '../kube/client.js';
 import { watchCluster } from '../kube/cluster-source.js';
 import { watchDirectory } from '../kube/local-source.js';
 import { ObjectStore } from '../kube/store.js';
+import { pooledRunner, poolOptionsFromEnv } from '../server/admission-runner.js';
 import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js';
 import { buildWebhookApp, TLS_OPTIONS } from '../server/webhook-app.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -23,7 +24,7 @@ import { DiscoveryServer } from '../xds/ads.js';
 import type { DebounceOptions } from '../xds/debounce.js';
 import { startXdsServer, type XdsServer } from '../xds/server.js';
 import { startXdsUpdates } from '../xds/updates.js';
-import type { CommonOptions, ServeClusterOptions } from './options.js';
+import { durationMs, type CommonOptions, type ServeClusterOptions } from './options.js';
 
 export interface ServeOptions extends CommonOptions {
   kubeconfig?: string;
@@ -122,7 +123,13 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey
     ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
     : { cert: serving!.cert, key: serving!.key };
-  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls, requestTimeoutMs: opts.requestTimeoutMs });
+  // Admission reviews are worked out in worker threads: a slow one cannot hold xDS, the CA or health probes.
+  const admission = pooledRunner({
+    ...poolOptionsFromEnv(process.env, availableParallelism(), durationMs),
+    onWorkerExit: (reason) => logger.warn({ reason }, 'admission worker replaced'),
+  });
+  stops.push(() => admission.close());
+  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls, requestTimeoutMs: opts.requestTimeoutMs, admission });
   if (opts.tlsCert && opts.tlsKey) {
     // Certificates mounted from a Secret rotate in place: pick them up without a restart.
     const reloadTls = (): void => {
@@ -157,6 +164,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   if (!signingCa) logger.warn('no CA key with --tls-cert: the certificate service is not offered on the secure port');
   xds = await startXdsServer(discovery, { address: opts.address, plainPort: opts.xdsPort, tlsPort: opts.xdsTlsPort, tls: { ...tls, roots: serving?.roots ?? tls.cert }, secureServices: ca }, logger);
   const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery);
+  await admission.ready();
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
   readiness.ready = true;

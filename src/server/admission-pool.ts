@@ -49,9 +49,11 @@ class Slot implements PooledWorker {
 
   constructor(
     readonly worker: Worker,
+    onReady: (slot: Slot) => void,
     onExit: (slot: Slot, reason: string) => void,
   ) {
-    worker.on('message', (m: { seq: number; reply: unknown }) => {
+    worker.on('message', (m: { seq: number; reply: unknown; ready?: boolean }) => {
+      if (m.ready) return onReady(this);
       const w = this.waiting.get(m.seq);
       this.waiting.delete(m.seq);
       w?.resolve(m.reply);
@@ -101,21 +103,44 @@ export class AdmissionPool {
   private readonly queue: Queued[] = [];
   private closed = false;
 
+  private readonly started: Promise<void>;
+  private loads = 0;
+  private onLoaded = (): void => undefined;
+
   constructor(private readonly opts: AdmissionPoolOptions) {
-    for (let i = 0; i < Math.max(1, opts.size); i++) this.idle.push(this.spawn());
+    const size = Math.max(1, opts.size);
+    this.started = new Promise((resolve) => {
+      this.onLoaded = () => {
+        if (++this.loads === size) resolve();
+      };
+    });
+    for (let i = 0; i < size; i++) this.spawn();
+  }
+
+  /** Resolves once as many workers as the pool's size have loaded (until then reviews wait in the queue). */
+  ready(): Promise<void> {
+    return this.started;
   }
 
   get deadlineMs(): number {
     return this.opts.deadlineMs;
   }
 
+  /** Starts a worker; it takes work once it has loaded the admission code. */
   private spawn(): Slot {
     const worker = new Worker(ENTRY, {
       // The entry loads the TypeScript sources itself; the parent's loader flags do not carry over.
       execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: this.opts.maxHeapMb ?? 1024 },
     });
-    const slot = new Slot(worker, (s, reason) => this.replace(s, reason));
+    const slot = new Slot(
+      worker,
+      (s) => {
+        this.onLoaded();
+        if (this.slots.has(s)) this.release(s);
+      },
+      (s, reason) => this.replace(s, reason),
+    );
     this.slots.add(slot);
     // An idle worker must not keep the process alive (tests and the CLI end when their work is done).
     worker.unref();
@@ -129,7 +154,7 @@ export class AdmissionPool {
     if (i >= 0) this.idle.splice(i, 1);
     if (this.closed) return;
     this.opts.onWorkerExit?.(reason);
-    this.release(this.spawn());
+    this.spawn();
   }
 
   private release(slot: Slot): void {
@@ -153,7 +178,7 @@ export class AdmissionPool {
           this.slots.delete(slot);
           slot.kill();
           this.opts.onWorkerExit?.(`review exceeded the ${this.opts.deadlineMs} ms deadline`);
-          if (!this.closed) this.release(this.spawn());
+          if (!this.closed) this.spawn();
           reject(new AdmissionPoolError(`admission review not answered within the ${this.opts.deadlineMs} ms deadline`, 500));
         }, this.opts.deadlineMs);
         fn(slot).then(

@@ -31,6 +31,8 @@ export interface InjectionReply {
 export interface AdmissionRunner {
   inject(text: string, path: string, settingsFor: SettingsProvider): Promise<InjectionReply>;
   validate(text: string): Promise<ValidationAnswer>;
+  /** Resolves when the runner can take reviews without waiting for workers to start. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export function inlineRunner(): AdmissionRunner {
       }, text, path, settingsFor);
     },
     validate: async (text) => validationAnswer(text),
+    ready: async () => undefined,
     close: async () => undefined,
   };
 }
@@ -146,6 +149,27 @@ export function pooledRunner(opts: PooledRunnerOptions): AdmissionRunner {
         return { review, metric: { type: 'error', status: code } };
       }
     },
+    ready: () => pool.ready(),
     close: () => pool.close(),
+  };
+}
+
+/**
+ * The pool's settings for `meshd serve`, from the environment: MESHD_ADMISSION_WORKERS (threads, default the
+ * cores but 2 to 4), MESHD_ADMISSION_DEADLINE (per review, default 8s: under the API server's 10 s webhook
+ * timeout, so the caller gets meshd's error rather than its own) and MESHD_ADMISSION_QUEUE (default 64).
+ */
+export function poolOptionsFromEnv(env: NodeJS.ProcessEnv, cores: number, durationMs: (v: string | undefined, def: number, name: string) => number): PooledRunnerOptions {
+  const count = (name: string, def: number): number => {
+    const v = env[name];
+    if (v === undefined || v === '') return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not "${v}"`);
+    return n;
+  };
+  return {
+    size: count('MESHD_ADMISSION_WORKERS', Math.max(2, Math.min(4, cores))),
+    deadlineMs: durationMs(env.MESHD_ADMISSION_DEADLINE, 8_000, 'MESHD_ADMISSION_DEADLINE'),
+    maxQueue: count('MESHD_ADMISSION_QUEUE', 64),
   };
 }

@@ -63,3 +63,6 @@ parentPort?.on('message', ({ seq, message }: { seq: number; message: WorkerReque
   }
   if (seq !== 0) parentPort!.postMessage({ seq, reply });
 });
+
+// Loaded: the pool starts handing this worker reviews (and their deadlines) from now on.
+parentPort?.postMessage({ seq: 0, ready: true });

@@ -1,6 +1,7 @@
 // The HTTPS admission webhook server (istiod's :15017). Transport rules follow istiod: bodies up to
 // 6 MiB, an empty or oversized body is HTTP 400, a Content-Type other than exactly application/json is
 // HTTP 415, and anything that reaches the handler gets an AdmissionReview answer.
+import { Readable } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { SettingsProvider } from '../inject/review.js';
@@ -43,6 +44,23 @@ export function serializeReview(review: AdmissionReview): string {
   const text = JSON.stringify({ ...review, response: { ...review.response, patch: '' } });
   const at = text.indexOf('"patch":""') + '"patch":"'.length;
   return text.slice(0, at) + patch + text.slice(at);
+}
+
+/** Replies larger than this are written in chunks of this size, one per turn of the event loop. */
+const REPLY_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Sends JSON text. TLS encrypts a write synchronously, and a patch can be megabytes (a hostile pod's): large
+ * replies go out a chunk at a time so that health probes and xDS are served between the chunks.
+ */
+function sendJson(reply: FastifyReply, text: string): FastifyReply {
+  reply.type('application/json; charset=utf-8');
+  if (text.length <= REPLY_CHUNK_BYTES) return reply.send(text);
+  const bytes = Buffer.from(text, 'utf8');
+  reply.header('content-length', bytes.length);
+  return reply.send(Readable.from((function* chunks() {
+    for (let at = 0; at < bytes.length; at += REPLY_CHUNK_BYTES) yield bytes.subarray(at, at + REPLY_CHUNK_BYTES);
+  })(), { objectMode: false }));
 }
 
 type Body = { ok: true; text: string } | { ok: false; status: number; message: string };
@@ -102,7 +120,7 @@ export function buildWebhookApp(opts: WebhookAppOptions) {
       if (outcome === 'failure') m.injectionFailure.inc();
       else if (outcome === 'skip') m.injectionSkip.inc();
       else m.injectionSuccess.inc();
-      return reply.type('application/json; charset=utf-8').send(serializeReview(review));
+      return sendJson(reply, serializeReview(review));
     } finally {
       end();
     }
@@ -119,7 +137,7 @@ export function buildWebhookApp(opts: WebhookAppOptions) {
     else if (metric.type === 'failed') m.validationFailed.inc({ ...metric.labels, reason: metric.reason });
     else if (metric.type === 'error') m.validationHTTPError.inc({ status: metric.status });
     if (denial) req.log.info({ kind: denial.kind, name: denial.name, namespace: denial.namespace, dryRun: denial.dryRun }, denial.message);
-    return review;
+    return sendJson(reply, JSON.stringify(review));
   };
   app.post('/inject', inject);
   app.post('/inject/*', inject);
