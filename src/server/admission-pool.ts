@@ -12,6 +12,8 @@ export interface AdmissionPoolOptions {
   deadlineMs: number;
   /** Sessions waiting for a worker at most; more are refused. */
   maxQueue: number;
+  /** Body bytes waiting for a worker at most (a session may always wait alone). */
+  maxQueueBytes?: number;
   /** Heap limit of each worker: a review that needs more fails alone. */
   maxHeapMb?: number;
   onWorkerExit?: (reason: string) => void;
@@ -92,6 +94,7 @@ class Slot implements PooledWorker {
 }
 
 interface Queued {
+  bytes: number;
   start: (slot: Slot) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -101,6 +104,7 @@ export class AdmissionPool {
   private readonly idle: Slot[] = [];
   private readonly slots = new Set<Slot>();
   private readonly queue: Queued[] = [];
+  private queuedBytes = 0;
   private closed = false;
 
   private readonly started: Promise<void>;
@@ -160,13 +164,14 @@ export class AdmissionPool {
   private release(slot: Slot): void {
     const next = this.queue.shift();
     if (next) {
+      this.queuedBytes -= next.bytes;
       clearTimeout(next.timer);
       next.start(slot);
     } else this.idle.push(slot);
   }
 
-  /** Runs `fn` with a worker of its own, under the deadline. */
-  session<T>(fn: (worker: PooledWorker) => Promise<T>): Promise<T> {
+  /** Runs `fn` with a worker of its own, under the deadline; `bytes` is the size of its body, for the queue. */
+  session<T>(fn: (worker: PooledWorker) => Promise<T>, bytes = 0): Promise<T> {
     if (this.closed) return Promise.reject(new AdmissionPoolError('meshd is shutting down', 500));
     return new Promise<T>((resolve, reject) => {
       const start = (slot: Slot): void => {
@@ -200,15 +205,21 @@ export class AdmissionPool {
       };
       const slot = this.idle.pop();
       if (slot) return start(slot);
-      if (this.queue.length >= this.opts.maxQueue) {
-        return reject(new AdmissionPoolError(`meshd is overloaded: ${this.queue.length} admission reviews are already waiting`, 429));
+      const overBytes = this.queue.length > 0 && this.queuedBytes + bytes > (this.opts.maxQueueBytes ?? Infinity);
+      if (this.queue.length >= this.opts.maxQueue || overBytes) {
+        return reject(new AdmissionPoolError(`meshd is overloaded: ${this.queue.length} admission reviews (${this.queuedBytes} bytes) are already waiting`, 429));
       }
+      this.queuedBytes += bytes;
       const queued: Queued = {
+        bytes,
         start,
         reject,
         timer: setTimeout(() => {
           const i = this.queue.indexOf(queued);
-          if (i >= 0) this.queue.splice(i, 1);
+          if (i >= 0) {
+            this.queue.splice(i, 1);
+            this.queuedBytes -= bytes;
+          }
           reject(new AdmissionPoolError(`meshd is overloaded: no admission worker was free within ${this.opts.deadlineMs} ms`, 429));
         }, this.opts.deadlineMs),
       };
@@ -218,6 +229,7 @@ export class AdmissionPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.queuedBytes = 0;
     for (const q of this.queue.splice(0)) {
       clearTimeout(q.timer);
       q.reject(new AdmissionPoolError('meshd is shutting down', 500));

@@ -112,6 +112,7 @@ export interface PooledRunnerOptions {
   size: number;
   deadlineMs: number;
   maxQueue: number;
+  maxQueueBytes?: number;
   maxHeapMb?: number;
   onWorkerExit?: (reason: string) => void;
 }
@@ -134,7 +135,7 @@ export function pooledRunner(opts: PooledRunnerOptions): AdmissionRunner {
             return r.computed;
           },
           release: () => w.post({ op: 'release' }),
-        }, text, path, settingsFor));
+        }, text, path, settingsFor), text.length);
       } catch (e) {
         const review = poolFailure(text, e);
         return { review, outcome: 'failure', logs: [{ level: 'warn', msg: review.response?.status?.message ?? '' }] };
@@ -142,7 +143,7 @@ export function pooledRunner(opts: PooledRunnerOptions): AdmissionRunner {
     },
     validate: async (text) => {
       try {
-        return await pool.session((w) => ask<ValidationAnswer>(w, { op: 'validate', text }));
+        return await pool.session((w) => ask<ValidationAnswer>(w, { op: 'validate', text }), text.length);
       } catch (e) {
         const review = poolFailure(text, e);
         const code = String((e as AdmissionPoolError).code);
@@ -157,7 +158,8 @@ export function pooledRunner(opts: PooledRunnerOptions): AdmissionRunner {
 /**
  * The pool's settings for `meshd serve`, from the environment: MESHD_ADMISSION_WORKERS (threads, default the
  * cores but 2 to 4), MESHD_ADMISSION_DEADLINE (per review, default 8s: under the API server's 10 s webhook
- * timeout, so the caller gets meshd's error rather than its own) and MESHD_ADMISSION_QUEUE (default 64).
+ * timeout, so the caller gets meshd's error rather than its own) and MESHD_ADMISSION_QUEUE (reviews waiting for a
+ * worker, default 1024; at most 256 MiB of their bodies wait in any case).
  */
 export function poolOptionsFromEnv(env: NodeJS.ProcessEnv, cores: number, durationMs: (v: string | undefined, def: number, name: string) => number): PooledRunnerOptions {
   const count = (name: string, def: number): number => {
@@ -170,6 +172,7 @@ export function poolOptionsFromEnv(env: NodeJS.ProcessEnv, cores: number, durati
   return {
     size: count('MESHD_ADMISSION_WORKERS', Math.max(2, Math.min(4, cores))),
     deadlineMs: durationMs(env.MESHD_ADMISSION_DEADLINE, 8_000, 'MESHD_ADMISSION_DEADLINE'),
-    maxQueue: count('MESHD_ADMISSION_QUEUE', 64),
+    maxQueue: count('MESHD_ADMISSION_QUEUE', 1024),
+    maxQueueBytes: 256 * 2 ** 20,
   };
 }
