@@ -2,6 +2,7 @@
 // and monitoring servers, and a graceful shutdown that keeps serving for a while after SIGTERM so that
 // API servers stop sending requests before the listener closes.
 import { readFileSync, watch } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import closeWithGrace from 'close-with-grace';
 import { CertificateService, certificateServiceImplementation } from '../ca/certificate-service.js';
 import { createCA, issueServingCertificate, type ServingCertificate } from '../ca/self-signed.js';
@@ -13,6 +14,7 @@ import { loadKubeConfig } from '../kube/client.js';
 import { watchCluster } from '../kube/cluster-source.js';
 import { watchDirectory } from '../kube/local-source.js';
 import { ObjectStore } from '../kube/store.js';
+import { pooledRunner, poolOptionsFromEnv } from '../server/admission-runner.js';
 import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js';
 import { buildWebhookApp } from '../server/webhook-app.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -25,7 +27,7 @@ import { installSdsAuthorization, kubeSecretAccessReview } from '../security/sec
 import { startXdsUpdates } from '../xds/updates.js';
 import { tlsContextOptions, type TlsMinVersion } from '../net/tls-policy.js';
 import { caFile } from './ca-file.js';
-import type { CommonOptions, SecurityOptions, ServeClusterOptions } from './options.js';
+import { durationMs, type CommonOptions, type SecurityOptions, type ServeClusterOptions } from './options.js';
 
 export interface ServeOptions extends CommonOptions {
   kubeconfig?: string;
@@ -122,7 +124,21 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const tls = opts.tlsCert && opts.tlsKey
     ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
     : { cert: serving!.cert, key: serving!.key };
-  const webhook = buildWebhookApp({ logger, metrics, settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs), tls, tlsMinVersion: opts.tlsMinVersion, requestTimeoutMs: opts.requestTimeoutMs });
+  // Admission reviews are worked out in worker threads: a slow one cannot hold xDS, the CA or health probes.
+  const admission = pooledRunner({
+    ...poolOptionsFromEnv(process.env, availableParallelism(), durationMs),
+    onWorkerExit: (reason) => logger.warn({ reason }, 'admission worker replaced'),
+  });
+  stops.push(() => admission.close());
+  const webhook = buildWebhookApp({
+    logger,
+    metrics,
+    settingsFor: (pod, ns, envs) => settings.settingsFor(pod, ns, envs),
+    tls,
+    tlsMinVersion: opts.tlsMinVersion,
+    requestTimeoutMs: opts.requestTimeoutMs,
+    admission,
+  });
   if (opts.tlsCert && opts.tlsKey) {
     // Certificates mounted from a Secret rotate in place: pick them up without a restart.
     const reloadTls = (): void => {
@@ -183,6 +199,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     systemNamespace: () => String(settings.current.mesh.rootNamespace || 'istio-system'),
     allowedNamespaces: new Set(opts.security.debugAllowedNamespaces),
   });
+  await admission.ready();
   await webhook.listen({ host: opts.address, port: opts.webhookPort });
   await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
   readiness.ready = true;

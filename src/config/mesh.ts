@@ -61,7 +61,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * Overlays a ProxyConfig fragment on a base: fields set in the overlay replace the base's, except
  * proxyMetadata, whose keys are merged (overlay wins), as istio's MergeProxyConfig does.
  */
-export function mergeProxyConfig(base: ProxyConfig, overlay: Record<string, unknown>): ProxyConfig {
+export function mergeProxyConfig(base: ProxyConfig, overlay: Readonly<Record<string, unknown>>): ProxyConfig {
   const out: ProxyConfig = { ...structuredClone(base), ...structuredClone(overlay) };
   if (isRecord(overlay.proxyMetadata) || isRecord(base.proxyMetadata)) {
     out.proxyMetadata = { ...(base.proxyMetadata ?? {}), ...((overlay.proxyMetadata as Record<string, string>) ?? {}) };
@@ -86,7 +86,23 @@ export function proxyConfigForPod(mesh: MeshConfig, annotation: string | undefin
   return mergeProxyConfig(base, parseProxyConfigAnnotation(annotation));
 }
 
-export function parseProxyConfigAnnotation(text: string): Record<string, unknown> {
+/** The last annotation parsed: one injection reads it three times, and parsing is its costliest step. */
+let lastParsed: { text: string; value?: Readonly<Record<string, unknown>>; error?: Error } | undefined;
+
+/** The annotation's fields (shared between callers: copy before changing, as mergeProxyConfig does). */
+export function parseProxyConfigAnnotation(text: string): Readonly<Record<string, unknown>> {
+  if (lastParsed?.text !== text) {
+    try {
+      lastParsed = { text, value: decodeProxyConfigAnnotation(text) };
+    } catch (e) {
+      lastParsed = { text, error: e as Error };
+    }
+  }
+  if (lastParsed.error) throw lastParsed.error;
+  return lastParsed.value!;
+}
+
+function decodeProxyConfigAnnotation(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   const obj = parseYamlObject(text, 'proxy config');
   for (const key of Object.keys(obj)) {

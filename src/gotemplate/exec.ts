@@ -2,6 +2,7 @@
 // variable scoping, pipelines with the previous result as the last argument, lazy and/or, range over
 // arrays, maps (sorted keys) and integers, break/continue, nested templates.
 import type { ArgNode, CommandNode, Node, ParsedTemplates, PipeNode } from './parser.js';
+import { sprigFuncs } from './funcs.js';
 import { formatValue, isMap, isStruct, truth, typeName } from './values.js';
 
 export type TemplateFunc = (...args: unknown[]) => unknown;
@@ -70,6 +71,7 @@ class State {
         return;
       case 'action': {
         this.line = node.line;
+        if (this.appendInPlace(dot, node.pipe)) return;
         const v = this.evalPipeline(dot, node.pipe);
         if (node.pipe.decl.length === 0) this.write(printable(v, (m) => this.fail(m)));
         return;
@@ -171,8 +173,43 @@ class State {
   }
 
   private lookupVar(name: string): unknown {
-    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i]!.value;
-    return this.fail(`undefined variable: ${name}`);
+    const slot = this.findVar(name);
+    if (!slot) return this.fail(`undefined variable: ${name}`);
+    // The list is visible elsewhere from now on: the next append must copy it.
+    if (Array.isArray(slot.value)) this.owned.delete(slot.value);
+    return slot.value;
+  }
+
+  private findVar(name: string): Variable | undefined {
+    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i];
+    return undefined;
+  }
+
+  /** Lists made by `$v = append $v x` that only that variable holds (see appendInPlace). */
+  private readonly owned = new WeakSet<unknown[]>();
+
+  /**
+   * `{{ $v = append $v x }}` over a range copies the list every time in sprig (and in Go), quadratic in the
+   * list's length. The list is extended in place instead when nothing else can see it: it was made by such an
+   * assignment and the variable has not been read since (lookupVar disowns what it hands out).
+   */
+  private appendInPlace(dot: unknown, pipe: PipeNode): boolean {
+    if (!pipe.isAssign || pipe.decl.length !== 1 || pipe.cmds.length !== 1) return false;
+    const [fn, target, item] = pipe.cmds[0]!.args;
+    if (pipe.cmds[0]!.args.length !== 3 || fn?.type !== 'identifier' || target?.type !== 'variable' || !item) return false;
+    if ((fn.name !== 'append' && fn.name !== 'push') || this.funcs[fn.name] !== sprigFuncs[fn.name]) return false;
+    if (target.name !== pipe.decl[0] || target.path.length !== 0) return false;
+    const slot = this.findVar(target.name);
+    const current = slot?.value;
+    if (!slot || !Array.isArray(current) || !this.owned.has(current)) {
+      const made = this.evalPipeline(dot, pipe);
+      if (Array.isArray(made)) this.owned.add(made);
+      return true;
+    }
+    const value = this.evalArg(dot, item);
+    if (slot.value === current && this.owned.has(current)) current.push(value);
+    else this.owned.add((slot.value = [...current, value]));
+    return true;
   }
 
   evalPipeline(dot: unknown, pipe: PipeNode): unknown {

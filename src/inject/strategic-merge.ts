@@ -134,7 +134,10 @@ function mergeMap(original: Obj, patch: Obj, type: TypeName, clean: Cleaner): Ob
     if (k.startsWith(DELETE_PRIMITIVE_PREFIX)) {
       const target = k.slice(DELETE_PRIMITIVE_PREFIX.length);
       const cur = original[target];
-      if (Array.isArray(cur) && Array.isArray(pv)) original[target] = cur.filter((x) => !pv.includes(x));
+      if (Array.isArray(cur) && Array.isArray(pv)) {
+        const drop = new Set(pv);
+        original[target] = cur.filter((x) => !drop.has(x));
+      }
       continue;
     }
     if (pv === null) {
@@ -156,7 +159,8 @@ function mergeMap(original: Obj, patch: Obj, type: TypeName, clean: Cleaner): Ob
     }
   }
   if (Array.isArray(retain)) {
-    for (const k of Object.keys(original)) if (!retain.includes(k)) delete original[k];
+    const keep = new Set(retain);
+    for (const k of Object.keys(original)) if (!keep.has(k)) delete original[k];
   }
   return original;
 }
@@ -172,21 +176,39 @@ function mergeList(original: unknown[], patch: unknown[], rule: ListRule, clean:
   }
   let merged = [...original];
   const deletes = patch.filter((x) => isObj(x) && x[DIRECTIVE] === 'delete');
-  for (const d of deletes) merged = merged.filter((x) => keyOf(x, rule.key) !== keyOf(d, rule.key));
+  if (deletes.length > 0) {
+    const deleted = new Set(deletes.map((d) => keyOf(d, rule.key)));
+    merged = merged.filter((x) => !deleted.has(keyOf(x, rule.key)));
+  }
   const items = patch.filter((x) => !(isObj(x) && typeof x[DIRECTIVE] === 'string'));
 
+  // Lookups by key (or by value for primitive lists) keep large lists linear; a key's first item wins.
   if (rule.key === '') {
-    for (const p of items) if (!merged.includes(p)) merged.push(p);
+    const present = new Set(merged);
+    for (const p of items) {
+      if (!present.has(p)) {
+        merged.push(p);
+        present.add(p);
+      }
+    }
     return normalizeOrder(merged, items, original, (x) => x);
   }
+  const at = new Map<unknown, number>();
+  merged.forEach((x, i) => {
+    const k = keyOf(x, rule.key);
+    if (!at.has(k)) at.set(k, i);
+  });
   for (const p of items) {
     if (!isObj(p)) throw new StrategicMergeError(`list item without merge key "${rule.key}": ${JSON.stringify(p)}`);
     const k = p[rule.key];
     if (k === undefined) throw new StrategicMergeError(`map: ${JSON.stringify(p)} does not contain declared merge key: ${rule.key}`);
-    const idx = merged.findIndex((x) => keyOf(x, rule.key) === k);
+    const idx = at.get(k) ?? -1;
     // Items of `merged` belong to the copy strategicMergePod made, so they can be changed in place.
     if (idx >= 0 && isObj(merged[idx])) merged[idx] = mergeMap(merged[idx] as Obj, p, rule.item ?? 'Plain', clean);
-    else merged.push(clean(p));
+    else {
+      if (idx < 0) at.set(k, merged.length);
+      merged.push(clean(p));
+    }
   }
   return normalizeOrder(merged, items, original, (x) => keyOf(x, rule.key));
 }
@@ -197,17 +219,27 @@ function mergeList(original: unknown[], patch: unknown[], rule: ListRule, clean:
  * (new items have index -1, so they precede the next server-only item).
  */
 function normalizeOrder(merged: unknown[], patch: unknown[], original: unknown[], id: (x: unknown) => unknown): unknown[] {
-  const patchIds = patch.map(id);
-  const originalIds = original.map(id);
-  const inPatch = merged.filter((x) => patchIds.includes(id(x)));
-  const serverOnly = merged.filter((x) => !patchIds.includes(id(x)));
-  inPatch.sort((a, b) => patchIds.indexOf(id(a)) - patchIds.indexOf(id(b)));
-  serverOnly.sort((a, b) => originalIds.indexOf(id(a)) - originalIds.indexOf(id(b)));
+  // indexOf semantics (first occurrence, -1 when absent) from maps built once.
+  const firstIndex = (list: unknown[]): Map<unknown, number> => {
+    const m = new Map<unknown, number>();
+    list.forEach((x, i) => {
+      const k = id(x);
+      if (!m.has(k)) m.set(k, i);
+    });
+    return m;
+  };
+  const patchAt = firstIndex(patch);
+  const originalAt = firstIndex(original);
+  const inOriginal = (x: unknown): number => originalAt.get(id(x)) ?? -1;
+  const inPatch = merged.filter((x) => patchAt.has(id(x)));
+  const serverOnly = merged.filter((x) => !patchAt.has(id(x)));
+  inPatch.sort((a, b) => patchAt.get(id(a))! - patchAt.get(id(b))!);
+  serverOnly.sort((a, b) => inOriginal(a) - inOriginal(b));
   const out: unknown[] = [];
   let i = 0;
   let j = 0;
   while (i < inPatch.length && j < serverOnly.length) {
-    if (originalIds.indexOf(id(inPatch[i])) < originalIds.indexOf(id(serverOnly[j]))) out.push(inPatch[i++]);
+    if (inOriginal(inPatch[i]) < inOriginal(serverOnly[j])) out.push(inPatch[i++]);
     else out.push(serverOnly[j++]);
   }
   return out.concat(inPatch.slice(i), serverOnly.slice(j));

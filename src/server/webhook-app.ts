@@ -1,20 +1,21 @@
 // The HTTPS admission webhook server (istiod's :15017). Transport rules follow istiod: bodies up to
 // 6 MiB, an empty or oversized body is HTTP 400, a Content-Type other than exactly application/json is
 // HTTP 415, and anything that reaches the handler gets an AdmissionReview answer.
+import { Readable } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import { reviewInjection, type SettingsProvider } from '../inject/review.js';
-import { reviewValidation } from '../validation/review.js';
+import type { SettingsProvider } from '../inject/review.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { AdmissionReview } from '../types.js';
-import { decodeReview, denied, encodeReview } from './admission.js';
 import { tlsServerOptions, type TlsMinVersion } from '../net/tls-policy.js';
+import { inlineRunner, type AdmissionRunner } from './admission-runner.js';
+import { jsonNesting, MAX_JSON_DEPTH } from './admission-work.js';
+
+export { jsonNesting, MAX_JSON_DEPTH };
 
 /** istio pkg/kube/util.go MaxRequestBodyBytes. */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
-/** Kubernetes objects are shallow; anything deeper is hostile or broken. */
-export const MAX_JSON_DEPTH = 200;
 
 export interface WebhookAppOptions {
   logger: Logger;
@@ -25,27 +26,8 @@ export interface WebhookAppOptions {
   tlsMinVersion?: TlsMinVersion;
   /** Whole-request deadline, so slow-drip clients cannot hold connections. */
   requestTimeoutMs?: number;
-}
-
-/**
- * Deepest nesting of objects and arrays in JSON text, read from the raw bytes before parsing (one pass, no
- * allocation; brackets inside strings do not count). Stops counting once past `limit`.
- */
-export function jsonNesting(raw: Buffer, limit: number): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i]!;
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max && (max = depth) > limit) return max;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return max;
+  /** Where reviews are worked out: the admission worker pool in `meshd serve`; inline by default. */
+  admission?: AdmissionRunner;
 }
 
 /**
@@ -60,23 +42,31 @@ export function serializeReview(review: AdmissionReview): string {
   return text.slice(0, at) + patch + text.slice(at);
 }
 
-type Body = { ok: true; value: unknown; text: string } | { ok: false; status: number; message: string } | { ok: false; review: string };
+/** Replies larger than this are written in chunks of this size, one per turn of the event loop. */
+const REPLY_CHUNK_BYTES = 64 * 1024;
 
-/** Reads the request body as istiod does; returns the parsed JSON or why it is refused. */
+/**
+ * Sends JSON text. TLS encrypts a write synchronously, and a patch can be megabytes (a hostile pod's): large
+ * replies go out a chunk at a time so that health probes and xDS are served between the chunks.
+ */
+function sendJson(reply: FastifyReply, text: string): FastifyReply {
+  reply.type('application/json; charset=utf-8');
+  if (text.length <= REPLY_CHUNK_BYTES) return reply.send(text);
+  const bytes = Buffer.from(text, 'utf8');
+  reply.header('content-length', bytes.length);
+  return reply.send(Readable.from((function* chunks() {
+    for (let at = 0; at < bytes.length; at += REPLY_CHUNK_BYTES) yield bytes.subarray(at, at + REPLY_CHUNK_BYTES);
+  })(), { objectMode: false }));
+}
+
+type Body = { ok: true; text: string } | { ok: false; status: number; message: string };
+
+/** Reads the request body as istiod does (parsing is admission work, done by the runner). */
 function readBody(req: FastifyRequest): Body {
   const raw = req.body as Buffer | undefined;
   if (!raw || raw.length === 0) return { ok: false, status: 400, message: 'no body found' };
   if (req.headers['content-type'] !== 'application/json') return { ok: false, status: 415, message: 'invalid Content-Type, want `application/json`' };
-  let value: unknown;
-  const text = raw.toString('utf8');
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, review: `couldn't get version/kind; json parse error: ${(e as Error).message}` };
-  }
-  // Checked after parsing, so that malformed JSON gets the parser's message whatever its nesting.
-  if (jsonNesting(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return { ok: false, review: `request body nests deeper than ${MAX_JSON_DEPTH} levels` };
-  return { ok: true, value, text };
+  return { ok: true, text: raw.toString('utf8') };
 }
 
 export function buildWebhookApp(opts: WebhookAppOptions) {
@@ -110,28 +100,23 @@ export function buildWebhookApp(opts: WebhookAppOptions) {
     void reply.code(status).type('text/plain; charset=utf-8').send(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request entity too large: limit is ${MAX_BODY_BYTES} bytes` : err.message);
   });
 
+  const admission = opts.admission ?? inlineRunner();
   const inject = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const m = opts.metrics;
     m.injectionRequests.inc();
     const end = m.injectionTime.startTimer();
     try {
       const body = readBody(req);
-      if (!body.ok && 'status' in body) {
+      if (!body.ok) {
         m.injectionFailure.inc();
         return reply.code(body.status).type('text/plain; charset=utf-8').send(body.message);
       }
-      if (!body.ok) {
-        m.injectionFailure.inc();
-        return encodeReview(decodeReview(undefined), denied(body.review));
-      }
-      const { review, outcome } = reviewInjection(body.value, req.url.split('?')[0]!, opts.settingsFor, {
-        warn: (msg) => req.log.warn(msg),
-        info: (msg) => req.log.debug(msg),
-      }, body.text);
+      const { review, outcome, logs } = await admission.inject(body.text, req.url.split('?')[0]!, opts.settingsFor);
+      for (const l of logs) req.log[l.level](l.msg);
       if (outcome === 'failure') m.injectionFailure.inc();
       else if (outcome === 'skip') m.injectionSkip.inc();
       else m.injectionSuccess.inc();
-      return reply.type('application/json; charset=utf-8').send(serializeReview(review));
+      return sendJson(reply, serializeReview(review));
     } finally {
       end();
     }
@@ -139,22 +124,16 @@ export function buildWebhookApp(opts: WebhookAppOptions) {
   const validate = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const m = opts.metrics;
     const body = readBody(req);
-    if (!body.ok && 'status' in body) {
+    if (!body.ok) {
       m.validationHTTPError.inc({ status: String(body.status) });
       return reply.code(body.status).type('text/plain; charset=utf-8').send(body.message);
     }
-    if (!body.ok) {
-      m.validationFailed.inc({ group: '', version: '', resource: '', reason: 'yaml_decode_error' });
-      return encodeReview(decodeReview(undefined), denied(body.review));
-    }
-    const { review, verdict, request } = reviewValidation(body.value);
-    if (verdict && request) {
-      const labels = { group: request.resource?.group ?? '', version: request.resource?.version ?? '', resource: request.resource?.resource ?? '' };
-      if (verdict.allowed) m.validationPassed.inc(labels);
-      else if (!request.dryRun) m.validationFailed.inc({ ...labels, reason: verdict.reason ?? 'invalid_resource' });
-      if (!verdict.allowed) req.log.info({ kind: verdict.kind, name: request.name, namespace: request.namespace, dryRun: request.dryRun === true }, verdict.message);
-    }
-    return review;
+    const { review, metric, denial } = await admission.validate(body.text);
+    if (metric.type === 'passed') m.validationPassed.inc(metric.labels);
+    else if (metric.type === 'failed') m.validationFailed.inc({ ...metric.labels, reason: metric.reason });
+    else if (metric.type === 'error') m.validationHTTPError.inc({ status: metric.status });
+    if (denial) req.log.info({ kind: denial.kind, name: denial.name, namespace: denial.namespace, dryRun: denial.dryRun }, denial.message);
+    return sendJson(reply, JSON.stringify(review));
   };
   app.post('/inject', inject);
   app.post('/inject/*', inject);

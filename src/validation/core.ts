@@ -2,39 +2,83 @@
 // errors and warnings that renders like go-multierror, and the checks shared by every kind.
 import { isCIDR, isIP } from '../net/ip.js';
 
+/**
+ * A report stops growing after this many errors (and as many warnings), or this many characters of them. A
+ * hostile object can make the number of findings quadratic in its size (every pair of its hosts a duplicate),
+ * which istiod would build in full; no client sees that many (kube-apiserver drops warnings past 4 KiB).
+ */
+export const MAX_FINDINGS = 1000;
+export const MAX_FINDING_CHARS = 1 << 20;
+
+class Findings {
+  readonly items: string[] = [];
+  private chars = 0;
+  full = false;
+
+  constructor(private readonly what: string) {}
+
+  add(msg: string): void {
+    if (this.full) return;
+    if (this.items.length >= MAX_FINDINGS || (this.items.length > 0 && this.chars + msg.length > MAX_FINDING_CHARS)) {
+      this.items.push(`further ${this.what} not reported (meshd reports at most ${MAX_FINDINGS}, or ${MAX_FINDING_CHARS} characters)`);
+      this.full = true;
+      return;
+    }
+    this.items.push(msg);
+    this.chars += msg.length;
+  }
+}
+
 export class Report {
-  readonly errors: string[] = [];
-  readonly warnings: string[] = [];
+  private readonly e = new Findings('errors');
+  private readonly w = new Findings('warnings');
+
+  get errors(): readonly string[] {
+    return this.e.items;
+  }
+
+  get warnings(): string[] {
+    return this.w.items;
+  }
+
+  /** No further errors will be recorded: loops whose findings can be quadratic stop here. */
+  get errorsFull(): boolean {
+    return this.e.full;
+  }
+
+  get warningsFull(): boolean {
+    return this.w.full;
+  }
 
   error(msg: string): this {
-    this.errors.push(msg);
+    this.e.add(msg);
     return this;
   }
 
   warn(msg: string): this {
-    this.warnings.push(msg);
+    this.w.add(msg);
     return this;
   }
 
   /** Records `msg` as an error when it is a string (the checks below return undefined when fine). */
   check(msg: string | undefined): boolean {
-    if (msg !== undefined) this.errors.push(msg);
+    if (msg !== undefined) this.e.add(msg);
     return msg === undefined;
   }
 
   merge(other: Report, prefix = ''): this {
-    for (const e of other.errors) this.errors.push(prefix + e);
-    for (const w of other.warnings) this.warnings.push(w);
+    for (const e of other.errors) this.e.add(prefix + e);
+    for (const w of other.warnings) this.w.add(w);
     return this;
   }
 
   get ok(): boolean {
-    return this.errors.length === 0;
+    return this.e.items.length === 0;
   }
 }
 
 /** go-multierror's text: a single error alone, several as a bulleted list. */
-export function joinErrors(errors: string[]): string {
+export function joinErrors(errors: readonly string[]): string {
   if (errors.length === 1) return errors[0]!;
   return `${errors.length} errors occurred:\n${errors.map((e) => `\t* ${e}`).join('\n')}\n\n`;
 }

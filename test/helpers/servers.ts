@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { connect } from 'node:tls';
 import { selfSignedBundle } from '../../src/ca/self-signed.js';
 import type { SettingsProvider } from '../../src/inject/review.js';
+import type { AdmissionRunner } from '../../src/server/admission-runner.js';
 import { buildMonitoringApp } from '../../src/server/monitoring-app.js';
 import { buildWebhookApp } from '../../src/server/webhook-app.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -17,11 +18,11 @@ export interface TestServers {
   close(): Promise<void>;
 }
 
-export async function startServers(settingsFor: SettingsProvider, requestTimeoutMs?: number): Promise<TestServers> {
+export async function startServers(settingsFor: SettingsProvider, requestTimeoutMs?: number, admission?: AdmissionRunner): Promise<TestServers> {
   const bundle = await selfSignedBundle('istio-system', 'default');
   const logger = createLogger('silent');
   const metrics = createMetrics();
-  const webhook = buildWebhookApp({ logger, metrics, settingsFor, tls: { cert: bundle.serving.certPem, key: bundle.serving.keyPem }, requestTimeoutMs });
+  const webhook = buildWebhookApp({ logger, metrics, settingsFor, tls: { cert: bundle.serving.certPem, key: bundle.serving.keyPem }, requestTimeoutMs, admission });
   const monitoring = buildMonitoringApp(logger, metrics, { ready: true });
   await webhook.listen({ host: '127.0.0.1', port: 0 });
   await monitoring.listen({ host: '127.0.0.1', port: 0 });
@@ -33,6 +34,7 @@ export async function startServers(settingsFor: SettingsProvider, requestTimeout
     close: async () => {
       await webhook.close();
       await monitoring.close();
+      await admission?.close();
     },
   };
 }

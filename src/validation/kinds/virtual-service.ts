@@ -20,8 +20,6 @@ import {
 import { duration, durationError } from '../decode.js';
 import {
   headerOperationErrors,
-  hostsMatch,
-  hostSubsetOf,
   isJwtClaimRoute,
   matchType,
   retryErrors,
@@ -31,6 +29,7 @@ import {
   validateStringMatch,
   validateStringMatchRegexp,
 } from '../http-rules.js';
+import { forEachMatchingHostPair, subsetChecker } from '../host-index.js';
 import type { ConfigMeta } from '../validate.js';
 
 const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', '*']);
@@ -308,14 +307,23 @@ function httpRoute(http: Obj, isDelegateVS: boolean, gatewaySemantics: boolean, 
   if (present(http.timeout)) r.check(durationError(duration(http.timeout)));
 }
 
-function sniHost(host: string, hosts: string[], boundToGateway: boolean, r: Report): void {
+/** The SNI checks of one VirtualService: its hosts indexed once, and the host list as messages print it. */
+interface SniContext {
+  hosts: string[];
+  covers: (sni: string) => boolean;
+  listed?: string;
+}
+
+function sniHost(host: string, ctx: SniContext, boundToGateway: boolean, r: Report): void {
   const err = boundToGateway ? wildcardDomainForGateway(true, host) : validateWildcardDomain(host);
   if (err) {
     if (isIP(host)) r.warn(`using an IP address ("${host}") goes against SNI spec and most clients do not support this`);
     else r.error(err);
     return;
   }
-  if (!hosts.some((h) => hostSubsetOf(host, h))) r.error(`SNI host "${host}" is not a compatible subset of any of the virtual service hosts: [${hosts.join(', ')}]`);
+  if (r.errorsFull || ctx.covers(host)) return;
+  ctx.listed ??= ctx.hosts.join(', ');
+  r.error(`SNI host "${host}" is not a compatible subset of any of the virtual service hosts: [${ctx.listed}]`);
 }
 
 /** Gateway-bound hosts may use Envoy's auto-generated SNI form outbound_.<port>_._.<host>. */
@@ -428,11 +436,45 @@ function unreachableRules(routes: unknown[], isHttp: boolean, r: Report): void {
     });
     if (duplicates === matches.length) unused(nameOf(route, i), 'all matches used by prior rules');
   });
+  overlappingPrefixes(prefixes, (pa, pb) => ineffective(pb.route, `${pb.match} of prefix ${pb.prefix}`, `${pa.match} of prefix ${pa.prefix} on ${pa.route}`), r);
+}
+
+/** Pairs of prefix matches the overlap analysis compares at most; only hostile objects get there. */
+export const MAX_OVERLAP_CHECKS = 1_000_000;
+
+/**
+ * istiod's overlap analysis (every earlier prefix match against every later one, reported in that order)
+ * without comparing every pair: only matches on the same port whose prefix extends the earlier one's can be
+ * covered, and sorted by port and prefix those are the run right after it.
+ */
+function overlappingPrefixes(prefixes: PrefixMatch[], report: (a: PrefixMatch, b: PrefixMatch) => void, r: Report): void {
+  const order = prefixes.map((_, i) => i);
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  order.sort((x, y) => prefixes[x]!.port - prefixes[y]!.port || cmp(prefixes[x]!.prefix, prefixes[y]!.prefix) || x - y);
+  const position = new Array<number>(order.length);
+  order.forEach((a, p) => (position[a] = p));
+  // Equal prefixes never cover each other: each scan starts after the run of its own prefix.
+  const runEnd = new Array<number>(order.length);
+  for (let p = order.length - 1; p >= 0; p--) {
+    const [x, y] = [prefixes[order[p]!]!, prefixes[order[p + 1]!]];
+    runEnd[p] = y && y.port === x.port && y.prefix === x.prefix ? runEnd[p + 1]! : p + 1;
+  }
+  let checks = 0;
   for (let a = 0; a < prefixes.length; a++) {
-    for (let b = a + 1; b < prefixes.length; b++) {
-      const [pa, pb] = [prefixes[a]!, prefixes[b]!];
-      if (pa.prefix === pb.prefix) continue;
-      if (covered(pa, pb)) ineffective(pb.route, `${pb.match} of prefix ${pb.prefix}`, `${pa.match} of prefix ${pa.prefix} on ${pa.route}`);
+    const pa = prefixes[a]!;
+    const later: number[] = [];
+    for (let p = runEnd[position[a]!]!; p < order.length; p++) {
+      const pb = prefixes[order[p]!]!;
+      if (pb.port !== pa.port || !pb.prefix.startsWith(pa.prefix)) break;
+      if (++checks > MAX_OVERLAP_CHECKS) {
+        r.warn(`virtualService prefix overlap analysis stopped after ${MAX_OVERLAP_CHECKS} comparisons`);
+        return;
+      }
+      if (order[p]! > a && covered(pa, pb)) later.push(order[p]!);
+    }
+    for (const b of later.sort((x, y) => x - y)) {
+      if (r.warningsFull) return;
+      report(pa, prefixes[b]!);
     }
   }
 }
@@ -481,17 +523,14 @@ export function validateVirtualService(spec: Obj, meta: ConfigMeta): Report {
     }
   }
   if (allHostsValid) {
-    for (let i = 0; i < hosts.length; i++) {
-      for (let j = i + 1; j < hosts.length; j++) {
-        if (hostsMatch(hosts[i]!, hosts[j]!)) r.error(`duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`);
-      }
-    }
+    forEachMatchingHostPair(hosts, (i, j) => !r.error(`duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`).errorsFull);
   }
   if (http.length === 0 && tcp.length === 0 && tls.length === 0) r.error('http, tcp or tls must be provided in virtual service');
   for (const route of http) {
     if (route === null) r.error('http route may not be null');
     else httpRoute(obj(route), hosts.length === 0, gatewaySemantics, r);
   }
+  let sniContext: SniContext | undefined;
   for (const route of tls) {
     if (route === null) continue;
     const t = obj(route);
@@ -504,7 +543,7 @@ export function validateVirtualService(spec: Obj, meta: ConfigMeta): Report {
       }
       const sniHosts = list(obj(m).sniHosts).map(str);
       if (sniHosts.length === 0) r.error('TLS match must have at least one SNI host');
-      for (const h of sniHosts) sniHost(h, hosts, appliesToGateway, r);
+      for (const h of sniHosts) sniHost(h, (sniContext ??= { hosts, covers: subsetChecker(hosts) }), appliesToGateway, r);
       l4Match(m, r);
     }
     if (list(t.route).length === 0) r.error('TLS route is required');
