@@ -2,7 +2,7 @@
 // `validate` checks Istio config offline.
 import { parseArgs } from 'node:util';
 import { runInject } from './inject.js';
-import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs } from './options.js';
+import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs, xdsOptions } from './options.js';
 import { runServe } from './serve.js';
 import { runValidate } from './validate.js';
 
@@ -75,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       requestTimeoutMs: durationMs(f['request-timeout'], 30_000, '--request-timeout'),
       kubeconfig: f.kubeconfig,
       cluster: clusterOptions(f, process.env),
+      xds: xdsOptions(process.env),
     });
     return -1; // keeps running
   }

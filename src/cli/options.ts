@@ -4,6 +4,7 @@ import type { ControlPlaneOptions } from '../controllers/control-plane.js';
 import { ISTIOD_TIMING } from '../controllers/leader-election.js';
 import type { NativeSidecarMode } from '../types.js';
 import { parseGoDuration } from '../validation/decode.js';
+import { DEFAULT_DISCOVERY_OPTIONS, type DiscoveryOptions } from '../xds/ads.js';
 
 export type ServeClusterOptions = Omit<ControlPlaneOptions, 'namespace' | 'revision'>;
 
@@ -84,5 +85,27 @@ export function clusterOptions(flags: Record<string, string | boolean | undefine
     rootPollMs: Math.min(checkMs, 60_000),
     election: (env.ENABLE_LEADER_ELECTION ?? 'true').toLowerCase() === 'false' ? undefined : election,
     identity: env.POD_NAME || undefined,
+  };
+}
+
+function integer(value: string | undefined, def: number, name: string): number {
+  if (value === undefined || value === '') return def;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, not "${value}"`);
+  return n;
+}
+
+/** xDS server limits from istiod's environment variables (and meshd's own where istiod has none). */
+export function xdsOptions(env: NodeJS.ProcessEnv): Pick<DiscoveryOptions, 'cacheSize' | 'sendTimeoutMs' | 'maxNames'> {
+  const cacheSize = integer(env.PILOT_XDS_CACHE_SIZE, DEFAULT_DISCOVERY_OPTIONS.cacheSize, 'PILOT_XDS_CACHE_SIZE');
+  const maxNames = integer(env.MESHD_XDS_MAX_NAMES, DEFAULT_DISCOVERY_OPTIONS.maxNames, 'MESHD_XDS_MAX_NAMES');
+  if (maxNames <= 0) throw new Error('MESHD_XDS_MAX_NAMES must be positive');
+  const timeout = env.PILOT_XDS_SEND_TIMEOUT;
+  return {
+    // Like istiod's newLru: a size of 0 or less means 20,000.
+    cacheSize: cacheSize > 0 ? cacheSize : 20_000,
+    // 0 turns the timeout off, as in istiod.
+    sendTimeoutMs: timeout !== undefined && /^0+(\.0*)?[a-zµ]*$/.test(timeout) ? 0 : durationMs(timeout, DEFAULT_DISCOVERY_OPTIONS.sendTimeoutMs, 'PILOT_XDS_SEND_TIMEOUT'),
+    maxNames,
   };
 }

@@ -19,7 +19,7 @@ import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js'
 import { buildWebhookApp, TLS_OPTIONS } from '../server/webhook-app.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
-import { DiscoveryServer } from '../xds/ads.js';
+import { DiscoveryServer, type DiscoveryOptions } from '../xds/ads.js';
 import type { DebounceOptions } from '../xds/debounce.js';
 import { startXdsServer, type XdsServer } from '../xds/server.js';
 import { startXdsUpdates } from '../xds/updates.js';
@@ -46,6 +46,8 @@ export interface ServeOptions extends CommonOptions {
   workloadCerts: WorkloadCertPolicy;
   /** Audiences a workload token must carry (TOKEN_AUDIENCES). */
   tokenAudiences: string[];
+  /** xDS cache size, send timeout and request limits (PILOT_XDS_CACHE_SIZE, PILOT_XDS_SEND_TIMEOUT, MESHD_XDS_MAX_NAMES). */
+  xds: Partial<DiscoveryOptions>;
 }
 
 function writeCa(opts: ServeOptions, pem: string): string {
@@ -140,7 +142,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       stops.push(() => w.close());
     }
   }
-  const discovery = new DiscoveryServer(logger, metrics.xds);
+  const discovery = new DiscoveryServer(logger, metrics.xds, opts.xds);
   stops.push(startXdsUpdates(store, discovery, { domainSuffix: opts.domainSuffix, debounce: opts.debounce, mesh: () => settings.current.mesh }, metrics.xds, logger));
   const ca = signingCa
     ? [{

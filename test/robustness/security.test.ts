@@ -1,0 +1,2 @@
+// Security regression tests, one module per area.
+import './security/xds-load.js';
