@@ -101,11 +101,12 @@ export function xdsOptions(env: NodeJS.ProcessEnv): Pick<DiscoveryOptions, 'cach
   const maxNames = integer(env.MESHD_XDS_MAX_NAMES, DEFAULT_DISCOVERY_OPTIONS.maxNames, 'MESHD_XDS_MAX_NAMES');
   if (maxNames <= 0) throw new Error('MESHD_XDS_MAX_NAMES must be positive');
   const timeout = env.PILOT_XDS_SEND_TIMEOUT;
+  const off = timeout !== undefined && /^0+(\.0*)?[a-zµ]*$/.test(timeout);
   return {
     // Like istiod's newLru: a size of 0 or less means 20,000.
     cacheSize: cacheSize > 0 ? cacheSize : 20_000,
     // 0 turns the timeout off, as in istiod.
-    sendTimeoutMs: timeout !== undefined && /^0+(\.0*)?[a-zµ]*$/.test(timeout) ? 0 : durationMs(timeout, DEFAULT_DISCOVERY_OPTIONS.sendTimeoutMs, 'PILOT_XDS_SEND_TIMEOUT'),
+    sendTimeoutMs: off ? 0 : durationMs(timeout, DEFAULT_DISCOVERY_OPTIONS.sendTimeoutMs, 'PILOT_XDS_SEND_TIMEOUT'),
     maxNames,
   };
 }

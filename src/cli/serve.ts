@@ -46,7 +46,7 @@ export interface ServeOptions extends CommonOptions {
   workloadCerts: WorkloadCertPolicy;
   /** Audiences a workload token must carry (TOKEN_AUDIENCES). */
   tokenAudiences: string[];
-  /** xDS cache size, send timeout and request limits (PILOT_XDS_CACHE_SIZE, PILOT_XDS_SEND_TIMEOUT, MESHD_XDS_MAX_NAMES). */
+  /** xDS cache size, send timeout and names limit (PILOT_XDS_CACHE_SIZE, PILOT_XDS_SEND_TIMEOUT, MESHD_XDS_MAX_NAMES). */
   xds: Partial<DiscoveryOptions>;
 }
 

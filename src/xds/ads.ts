@@ -5,7 +5,8 @@
 import type { ProxyInfo } from '../types.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { XdsMetrics } from '../telemetry/metrics.js';
-import { DEFAULT_XDS_CACHE_SIZE, isWildcardType, PUSH_ORDER, pushOrder, ResourceGenerator, type Resource } from './generator.js';
+import { DEFAULT_XDS_CACHE_SIZE, isWildcardType, PUSH_ORDER, pushOrder, ResourceGenerator } from './generator.js';
+import type { GenerateError, Resource } from './generator.js';
 import { TYPE } from './protos.js';
 import type { PushContext } from './push-context.js';
 import { SendQueue, type StreamSink } from './send-queue.js';
@@ -119,7 +120,8 @@ export class Connection {
 }
 
 /** About the bytes a response takes on the wire, for flow control (resources dominate). */
-const sizeOf = (resources: Resource[], extra = 0): number => resources.reduce((n, r) => n + r.bytes.length + r.typeUrl.length + r.name.length + 24, 128 + extra);
+const sizeOf = (resources: Resource[], extra = 0): number =>
+  resources.reduce((n, r) => n + r.bytes.length + r.typeUrl.length + r.name.length + 24, 128 + extra);
 
 const SHORT_TYPE: Record<string, string> = { [TYPE.cluster]: 'cds', [TYPE.endpoint]: 'eds', [TYPE.listener]: 'lds', [TYPE.route]: 'rds', [TYPE.secret]: 'sds' };
 export const shortType = (typeUrl: string): string => SHORT_TYPE[typeUrl] ?? typeUrl;
@@ -152,7 +154,8 @@ export class DiscoveryServer {
   setContext(ctx: PushContext): void {
     // The previous generator lends its encodings to the new one, and nothing older is kept.
     this.generator?.forgetPrevious();
-    this.generator = new ResourceGenerator(ctx, (e) => this.logger.error(e, 'generated an invalid resource; left out'), this.generator, this.opts.cacheSize);
+    const onError = (e: GenerateError): void => this.logger.error(e, 'generated an invalid resource; left out');
+    this.generator = new ResourceGenerator(ctx, onError, this.generator, this.opts.cacheSize);
     const start = Date.now();
     for (const conn of this.connections.values()) this.enqueuePush(conn, start);
   }
@@ -163,7 +166,8 @@ export class DiscoveryServer {
 
   connect(proxy: ProxyInfo, delta: boolean, sink: AnySink): Connection {
     const limits = { highWaterBytes: this.opts.highWaterBytes, sendTimeoutMs: this.opts.sendTimeoutMs };
-    const queue = new SendQueue(sink as StreamSink<DiscoveryResponse | DeltaDiscoveryResponse>, limits, () => this.sendTimedOut(conn));
+    const out = sink as StreamSink<DiscoveryResponse | DeltaDiscoveryResponse>;
+    const queue = new SendQueue(out, limits, () => this.sendTimedOut(conn));
     const conn: Connection = new Connection(`${proxy.id}-${++this.connCounter}`, proxy, delta, sink, queue);
     this.connections.set(conn.id, conn);
     this.metrics.connected.inc();
@@ -186,7 +190,9 @@ export class DiscoveryServer {
   /** A response stayed untaken for the send timeout: the client is not reading, and its stream is reset. */
   private sendTimedOut(conn: Connection): void {
     this.metrics.writeTimeouts.inc();
-    this.logger.info({ proxy: conn.proxy.id, namespace: conn.proxy.namespace, queuedBytes: conn.queue.bytes, timeoutMs: this.opts.sendTimeoutMs }, 'timeout writing xDS response; closing the stream');
+    const { id: proxy, namespace } = conn.proxy;
+    const fields = { proxy, namespace, queuedBytes: conn.queue.bytes, timeoutMs: this.opts.sendTimeoutMs };
+    this.logger.info(fields, 'timeout writing xDS response; closing the stream');
     conn.queue.stop();
     this.forget(conn);
     conn.sink.reset();
@@ -195,7 +201,9 @@ export class DiscoveryServer {
   /** Ends a stream whose request is beyond a limit with a status (reset if it cannot drain within the send timeout). */
   private refuse(conn: Connection, typeUrl: string, names: number): void {
     const details = `too many resource names: ${names} (a stream may watch ${this.opts.maxNames}; MESHD_XDS_MAX_NAMES)`;
-    this.logger.warn({ proxy: conn.proxy.id, namespace: conn.proxy.namespace, type: shortType(typeUrl), names, limit: this.opts.maxNames }, 'xDS request refused: too many resource names');
+    const { id: proxy, namespace } = conn.proxy;
+    const fields = { proxy, namespace, type: shortType(typeUrl), names, limit: this.opts.maxNames };
+    this.logger.warn(fields, 'xDS request refused: too many resource names');
     this.forget(conn);
     conn.sink.close(GRPC_STATUS.RESOURCE_EXHAUSTED, details, this.opts.sendTimeoutMs);
   }
@@ -289,7 +297,8 @@ export class DiscoveryServer {
     if (isPush && hash !== undefined && hash === w.lastSentHash && !w.lastError) return;
     const nonce = this.stamp(w, typeUrl, ctx.version);
     w.lastSentHash = hash;
-    const msg: DiscoveryResponse = { version_info: ctx.version, resources: resources.map((r) => ({ type_url: typeUrl, value: r.bytes })), type_url: typeUrl, nonce };
+    const wire = resources.map((r) => ({ type_url: typeUrl, value: r.bytes }));
+    const msg: DiscoveryResponse = { version_info: ctx.version, resources: wire, type_url: typeUrl, nonce };
     conn.queue.send(msg, sizeOf(resources));
   }
 
@@ -302,7 +311,8 @@ export class DiscoveryServer {
     const subscribe = req.resource_names_subscribe ?? [];
     const unsubscribe = req.resource_names_unsubscribe ?? [];
     const initial = Object.entries(req.initial_resource_versions ?? {});
-    if (subscribe.length + initial.length > this.opts.maxNames) return void this.overLimit(conn, typeUrl, subscribe.length + initial.length);
+    const requested = subscribe.length + initial.length;
+    if (requested > this.opts.maxNames) return void this.overLimit(conn, typeUrl, requested);
     let w = conn.watches.get(typeUrl);
     if (req.error_detail) return this.nack(conn, w, typeUrl, nonce, req.error_detail);
     if (nonce && w) {

@@ -76,7 +76,8 @@ export class ResourceGenerator {
     private previous?: ResourceGenerator,
     cacheSize = DEFAULT_XDS_CACHE_SIZE,
   ) {
-    this.cache = new LruCache<Cached>(cacheSize, cacheSize * ENTRY_BUDGET, (k, v) => k.length + 8 * (Array.isArray(v) ? v.length : 1));
+    const entryCost = (k: string, v: Cached): number => k.length + 8 * (Array.isArray(v) ? v.length : 1);
+    this.cache = new LruCache<Cached>(cacheSize, cacheSize * ENTRY_BUDGET, entryCost);
     this.encoded = new LruCache<Resource>(cacheSize, cacheSize * RESOURCE_BUDGET, (k, r) => k.length + r.bytes.length);
   }
 
@@ -124,7 +125,8 @@ export class ResourceGenerator {
     for (const name of names) {
       // A proxyless server listener also depends on the workload's labels (its PeerAuthentication).
       const server = proxy.proxyless && name.startsWith(SERVER_LISTENER_PREFIX);
-      const r = this.named(proxy, typeUrl, server ? (serverScope ??= compact(`${scope}|${JSON.stringify(proxy.labels)}`)) : scope, name);
+      if (server) serverScope ??= compact(`${scope}|${JSON.stringify(proxy.labels)}`);
+      const r = this.named(proxy, typeUrl, server ? serverScope! : scope, name);
       if (r) out.push(r);
     }
     return out;
@@ -147,7 +149,9 @@ export class ResourceGenerator {
     const key = `${typeUrl}\0${scopeOf(this.ctx, proxy, typeUrl)}\0*`;
     let list = this.cache.get(key) as Resource[] | undefined;
     if (!list) {
-      list = envoyWildcard(this.ctx, proxy, typeUrl).map((o) => this.encode(typeUrl, o)).filter((r): r is Resource => r !== null);
+      list = envoyWildcard(this.ctx, proxy, typeUrl)
+        .map((o) => this.encode(typeUrl, o))
+        .filter((r): r is Resource => r !== null);
       this.cache.set(key, list);
     }
     return list;

@@ -9,7 +9,7 @@ export interface StreamSink<T> {
   write(msg: T, taken: () => void): void;
   /** Stops (false) or restarts (true) reading requests. */
   reading(on: boolean): void;
-  /** Ends the stream with a gRPC status, sent after what is queued; reset if that takes longer than `resetAfterMs` (0: never). */
+  /** Ends the stream with a gRPC status sent after what is queued; reset if that takes over `resetAfterMs` (0: never). */
   close(code: number, details: string, resetAfterMs: number): void;
   /** Ends the stream at once and drops what is queued (a status cannot overtake what the client does not read). */
   reset(): void;

@@ -47,7 +47,8 @@ function http2StreamOf(call: object): http2.Http2Stream | undefined {
   let c: unknown = (call as { call?: unknown }).call;
   for (let depth = 0; c && depth < 16; depth++) {
     const stream = (c as { stream?: unknown }).stream;
-    if (typeof stream === 'object' && stream !== null && 'rstCode' in stream && typeof (stream as http2.Http2Stream).close === 'function') return stream as http2.Http2Stream;
+    const isStream = typeof stream === 'object' && stream !== null && 'rstCode' in stream;
+    if (isStream && typeof (stream as http2.Http2Stream).close === 'function') return stream as http2.Http2Stream;
     c = (c as { nextCall?: unknown }).nextCall;
   }
   return undefined;

@@ -16,7 +16,9 @@ export function envoyWildcard(ctx: PushContext, proxy: ProxyInfo, typeUrl: strin
   const gateway = proxy.type === 'router';
   switch (typeUrl) {
     case TYPE.cluster:
-      return gateway ? [...ctx.visibleServices(proxy).flatMap((s) => serviceClusters(ctx, s, { proxyless: false, proxyNamespace: proxy.namespace })), ...staticClusters()] : sidecarClusters(ctx, proxy);
+      if (!gateway) return sidecarClusters(ctx, proxy);
+      const opts = { proxyless: false, proxyNamespace: proxy.namespace };
+      return [...ctx.visibleServices(proxy).flatMap((s) => serviceClusters(ctx, s, opts)), ...staticClusters()];
     case TYPE.listener:
       return gateway ? gatewayListeners(ctx, proxy) : sidecarListeners(ctx, proxy);
     default:
