@@ -2,7 +2,7 @@
 // `validate` checks Istio config offline.
 import { parseArgs } from 'node:util';
 import { runInject } from './inject.js';
-import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs, securityOptions } from './options.js';
+import { CLUSTER_FLAGS, clusterOptions, COMMON_FLAGS, commonOptions, durationMs, securityOptions, xdsOptions } from './options.js';
 import { parseTlsMinVersion } from '../net/tls-policy.js';
 import { runServe } from './serve.js';
 import { runValidate } from './validate.js';
@@ -79,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       requestTimeoutMs: durationMs(f['request-timeout'], 30_000, '--request-timeout'),
       kubeconfig: f.kubeconfig,
       cluster: clusterOptions(f, process.env),
+      xds: xdsOptions(process.env),
     });
     return -1; // keeps running
   }

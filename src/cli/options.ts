@@ -4,6 +4,7 @@ import type { ControlPlaneOptions } from '../controllers/control-plane.js';
 import { ISTIOD_TIMING } from '../controllers/leader-election.js';
 import type { NativeSidecarMode } from '../types.js';
 import { parseGoDuration } from '../validation/decode.js';
+import { DEFAULT_DISCOVERY_OPTIONS, type DiscoveryOptions } from '../xds/ads.js';
 
 export type ServeClusterOptions = Omit<ControlPlaneOptions, 'namespace' | 'revision'>;
 
@@ -113,5 +114,28 @@ export function securityOptions(env: NodeJS.ProcessEnv): SecurityOptions {
     xdsIdentityCheck: bool(env.PILOT_ENABLE_XDS_IDENTITY_CHECK, true, 'PILOT_ENABLE_XDS_IDENTITY_CHECK'),
     debugEndpointAuth: bool(env.ENABLE_DEBUG_ENDPOINT_AUTH, true, 'ENABLE_DEBUG_ENDPOINT_AUTH'),
     debugAllowedNamespaces: (env.DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
+  };
+}
+
+function integer(value: string | undefined, def: number, name: string): number {
+  if (value === undefined || value === '') return def;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, not "${value}"`);
+  return n;
+}
+
+/** xDS server limits from istiod's environment variables (and meshd's own where istiod has none). */
+export function xdsOptions(env: NodeJS.ProcessEnv): Pick<DiscoveryOptions, 'cacheSize' | 'sendTimeoutMs' | 'maxNames'> {
+  const cacheSize = integer(env.PILOT_XDS_CACHE_SIZE, DEFAULT_DISCOVERY_OPTIONS.cacheSize, 'PILOT_XDS_CACHE_SIZE');
+  const maxNames = integer(env.MESHD_XDS_MAX_NAMES, DEFAULT_DISCOVERY_OPTIONS.maxNames, 'MESHD_XDS_MAX_NAMES');
+  if (maxNames <= 0) throw new Error('MESHD_XDS_MAX_NAMES must be positive');
+  const timeout = env.PILOT_XDS_SEND_TIMEOUT;
+  const off = timeout !== undefined && /^0+(\.0*)?[a-zµ]*$/.test(timeout);
+  return {
+    // Like istiod's newLru: a size of 0 or less means 20,000.
+    cacheSize: cacheSize > 0 ? cacheSize : 20_000,
+    // 0 turns the timeout off, as in istiod.
+    sendTimeoutMs: off ? 0 : durationMs(timeout, DEFAULT_DISCOVERY_OPTIONS.sendTimeoutMs, 'PILOT_XDS_SEND_TIMEOUT'),
+    maxNames,
   };
 }

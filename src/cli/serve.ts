@@ -19,7 +19,7 @@ import { buildMonitoringApp, type Readiness } from '../server/monitoring-app.js'
 import { buildWebhookApp } from '../server/webhook-app.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
-import { DiscoveryServer } from '../xds/ads.js';
+import { DiscoveryServer, type DiscoveryOptions } from '../xds/ads.js';
 import type { DebounceOptions } from '../xds/debounce.js';
 import { startXdsServer, streamAuth, type XdsServer } from '../xds/server.js';
 import { clientCertAuthenticator } from '../security/authenticate.js';
@@ -53,6 +53,8 @@ export interface ServeOptions extends CommonOptions {
   /** Audiences a workload token must carry (TOKEN_AUDIENCES). */
   tokenAudiences: string[];
   security: SecurityOptions;
+  /** xDS cache size, send timeout and names limit (PILOT_XDS_CACHE_SIZE, PILOT_XDS_SEND_TIMEOUT, MESHD_XDS_MAX_NAMES). */
+  xds: Partial<DiscoveryOptions>;
 }
 
 async function selfSignedTls(opts: ServeOptions): Promise<{ serving: ServingCertificate; ca: SigningCa }> {
@@ -156,7 +158,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
       stops.push(() => w.close());
     }
   }
-  const discovery = new DiscoveryServer(logger, metrics.xds);
+  const discovery = new DiscoveryServer(logger, metrics.xds, opts.xds);
   stops.push(startXdsUpdates(store, discovery, { domainSuffix: opts.domainSuffix, debounce: opts.debounce, mesh: () => settings.current.mesh }, metrics.xds, logger));
   // One set of authenticators for xDS, the CA and the debug views (istiod's): a certificate meshd's CA
   // signed, then (in a cluster) a Kubernetes token. Local mode has no SubjectAccessReview: there a

@@ -3,7 +3,8 @@
 import { decodeReview, denied, encodeReview, type DecodedReview } from '../server/admission.js';
 import type { AdmissionRequest, AdmissionReview, InjectionSettings, Pod } from '../types.js';
 import { injectPod, InjectionError } from './inject.js';
-import { identity, LruCache } from './memo.js';
+import { LruCache } from '../cache/lru.js';
+import { identity } from './memo.js';
 import { parseInjectEnvs } from './url-params.js';
 
 export type InjectionOutcome = 'success' | 'skip' | 'failure';

@@ -6,6 +6,7 @@ export interface XdsMetrics {
   pushes: Counter<'type'>;
   rejects: Counter<'type'>;
   expiredNonce: Counter<'type'>;
+  writeTimeouts: Counter;
   convergence: Histogram;
   debounce: Histogram;
   pushContextInit: Histogram;
@@ -48,6 +49,7 @@ export function createMetrics(): Metrics {
       pushes: typed('pilot_xds_pushes', 'xDS responses sent, by type (cds, eds, lds, rds).'),
       rejects: typed('pilot_total_xds_rejects', 'xDS responses rejected by proxies (NACKs), by type.'),
       expiredNonce: typed('pilot_xds_expired_nonce', 'xDS requests carrying a stale nonce, by type.'),
+      writeTimeouts: counter('pilot_xds_write_timeout', 'xDS responses left untaken for the send timeout (the stream is closed).'),
       convergence: seconds('pilot_proxy_convergence_time', 'Seconds from the start of a push until all of a proxy’s types were written.', [0.1, 0.5, 1, 3, 5, 10, 20, 30]),
       debounce: seconds('pilot_debounce_time', 'Seconds from the first debounced change until its push context is built.', [0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30]),
       pushContextInit: seconds('pilot_pushcontext_init_seconds', 'Seconds to build a push context.', [0.01, 0.1, 0.5, 1, 3, 5]),

@@ -1,5 +1,6 @@
 // Istio networking config indexed the way istiod's PushContext consults it: which VirtualService,
 // DestinationRule and Sidecar apply to a host as seen from a proxy's namespace. Pure.
+import { LruCache } from '../cache/lru.js';
 import type { KubeObject } from '../kube/store.js';
 import type { IstioConfig, MeshService, ProxyInfo } from '../types.js';
 import { list, obj, stringList } from '../validation/core.js';
@@ -64,6 +65,8 @@ class HostIndex {
   }
 }
 
+const DR_CACHE_ENTRIES = 65_536;
+
 export class ConfigIndex {
   readonly virtualServices: IstioConfig[];
   readonly destinationRules: IstioConfig[];
@@ -74,7 +77,8 @@ export class ConfigIndex {
   private readonly vsIndex = new HostIndex();
   private readonly drIndex = new HostIndex();
   private readonly resolvedHosts = new Map<IstioConfig, string[]>();
-  private readonly drCache = new Map<string, IstioConfig | undefined>();
+  /** DestinationRule lookups by service and proxy namespace (the caller's), bounded: a lookup is cheap to redo. */
+  private readonly drCache = new LruCache<IstioConfig | null>(DR_CACHE_ENTRIES, DR_CACHE_ENTRIES * 256);
   /** Position in age order, for ties. */
   private readonly age = new Map<IstioConfig, number>();
 
@@ -126,7 +130,8 @@ export class ConfigIndex {
    */
   destinationRuleFor(service: MeshService, namespace: string): IstioConfig | undefined {
     const key = `${service.hostname}|${service.namespace}|${namespace}`;
-    if (this.drCache.has(key)) return this.drCache.get(key);
+    const cached = this.drCache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
     const order = [namespace, service.namespace, this.rootNamespace];
     let best: { dr: IstioConfig; rank: number; age: number } | undefined;
     for (const { config: dr, host } of this.drIndex.matching(service.hostname)) {
@@ -137,7 +142,7 @@ export class ConfigIndex {
       const age = this.age.get(dr)!;
       if (!best || rank > best.rank || (rank === best.rank && age < best.age)) best = { dr, rank, age };
     }
-    this.drCache.set(key, best?.dr);
+    this.drCache.set(key, best?.dr ?? null);
     return best?.dr;
   }
 

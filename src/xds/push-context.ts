@@ -57,8 +57,14 @@ export interface Subset {
   trafficPolicy?: Record<string, unknown>;
 }
 
+export interface Instance {
+  service: MeshService;
+  endpoint: MeshEndpoint;
+}
+
 export class PushContext {
   private readonly byHost = new Map<string, MeshService[]>();
+  private byIp: Map<string, Instance[]> | undefined;
 
   constructor(
     readonly version: string,
@@ -127,12 +133,26 @@ export class PushContext {
   }
 
   /** The endpoints at this proxy's own IP: the service ports it serves (istiod's ServiceTargets). */
-  instancesOf(proxy: ProxyInfo): Array<{ service: MeshService; endpoint: MeshEndpoint }> {
-    const out: Array<{ service: MeshService; endpoint: MeshEndpoint }> = [];
-    for (const s of this.registry.services) {
-      if (s.namespace !== proxy.namespace) continue;
-      for (const e of this.registry.endpoints.get(registryKey(s.hostname, s.namespace)) ?? []) if (e.address === proxy.ip) out.push({ service: s, endpoint: e });
+  instancesOf(proxy: Pick<ProxyInfo, 'ip' | 'namespace'>): Instance[] {
+    return (this.instancesByIp().get(proxy.ip) ?? []).filter((i) => i.service.namespace === proxy.namespace);
+  }
+
+  /** Whether any endpoint has this address (a proxy elsewhere gets what any other would). */
+  hasInstancesAt(ip: string): boolean {
+    return this.instancesByIp().has(ip);
+  }
+
+  /** Built on first use: sidecars look their IP up on every CDS and LDS generation. */
+  private instancesByIp(): Map<string, Instance[]> {
+    if (this.byIp) return this.byIp;
+    const byIp = new Map<string, Instance[]>();
+    for (const service of this.registry.services) {
+      for (const endpoint of this.registry.endpoints.get(registryKey(service.hostname, service.namespace)) ?? []) {
+        let list = byIp.get(endpoint.address);
+        if (!list) byIp.set(endpoint.address, (list = []));
+        list.push({ service, endpoint });
+      }
     }
-    return out;
+    return (this.byIp = byIp);
   }
 }

@@ -1,5 +1,6 @@
 // The ADS service on gRPC: 15010 in plain text and 15012 with TLS from meshd's CA, like istiod. Requests
 // are decoded and responses encoded with meshd's own proto root (resources arrive already encoded).
+import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Connection, DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse, DiscoveryServer, StreamSink } from './ads.js';
@@ -43,19 +44,41 @@ export function adsServiceDefinition(): grpc.ServiceDefinition {
   };
 }
 
+/**
+ * The HTTP/2 stream under a grpc-js server call (through any interceptors). grpc-js has no public way to reset
+ * one stream, and the status it sends waits behind the queued responses, which a client that does not read
+ * never takes.
+ */
+function http2StreamOf(call: object): http2.Http2Stream | undefined {
+  let c: unknown = (call as { call?: unknown }).call;
+  for (let depth = 0; c && depth < 16; depth++) {
+    const stream = (c as { stream?: unknown }).stream;
+    const isStream = typeof stream === 'object' && stream !== null && 'rstCode' in stream;
+    if (isStream && typeof (stream as http2.Http2Stream).close === 'function') return stream as http2.Http2Stream;
+    c = (c as { nextCall?: unknown }).nextCall;
+  }
+  return undefined;
+}
+
 function sinkOf<T>(call: grpc.ServerDuplexStream<unknown, T>): StreamSink<T> {
+  const reset = (): void => {
+    const stream = http2StreamOf(call);
+    if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    else call.destroy();
+  };
   return {
-    write: (msg) => void call.write(msg),
-    needsDrain: () => call.writableNeedDrain,
-    waitDrain: () => new Promise<void>((resolve) => {
-      const done = (): void => {
-        call.off('drain', done);
-        call.off('close', done);
-        resolve();
-      };
-      call.once('drain', done);
-      call.once('close', done);
-    }),
+    write: (msg, taken) => void call.write(msg, () => taken()),
+    reading: (on) => void (on ? call.resume() : call.pause()),
+    close: (code, details, resetAfterMs) => {
+      const queued = call.writableLength > 0;
+      call.emit('error', { code, details });
+      // The status follows the queued responses: a stream that cannot take them in time is reset.
+      if (queued && resetAfterMs > 0) {
+        const timer = setTimeout(reset, resetAfterMs).unref();
+        call.once('close', () => clearTimeout(timer));
+      }
+    },
+    reset,
   };
 }
 

@@ -83,6 +83,11 @@ export class AdsStream<Req, Res> {
     return this.error;
   }
 
+  /** Stops reading responses, like a client that is stuck: HTTP/2 flow control soon holds the server's back. */
+  pause(): void {
+    this.call.pause();
+  }
+
   close(): void {
     this.call.cancel();
   }

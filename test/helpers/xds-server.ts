@@ -4,7 +4,7 @@ import { ObjectStore, type KubeObject } from '../../src/kube/store.js';
 import { defaultMeshConfig } from '../../src/config/mesh.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { createMetrics, type Metrics } from '../../src/telemetry/metrics.js';
-import { DiscoveryServer } from '../../src/xds/ads.js';
+import { DiscoveryServer, type DiscoveryOptions } from '../../src/xds/ads.js';
 import { startXdsServer, type XdsListenOptions, type XdsServer } from '../../src/xds/server.js';
 import { buildPushContext } from '../../src/xds/updates.js';
 
@@ -18,11 +18,11 @@ export interface TestXds {
   close(): Promise<void>;
 }
 
-export async function startTestXds(objects: object[], listen: Partial<XdsListenOptions> = {}): Promise<TestXds> {
+export async function startTestXds(objects: object[], listen: Partial<XdsListenOptions> = {}, options: Partial<DiscoveryOptions> = {}): Promise<TestXds> {
   const logger = createLogger('silent');
   const metrics = createMetrics();
   const store = new ObjectStore();
-  const discovery = new DiscoveryServer(logger, metrics.xds);
+  const discovery = new DiscoveryServer(logger, metrics.xds, options);
   const opts = { domainSuffix: 'cluster.local', mesh: defaultMeshConfig };
   const set = (objs: object[]): void => {
     store.replaceSource('test', objs as KubeObject[]);

@@ -11,21 +11,31 @@ import { staticClusters } from './listeners.js';
 import { generateSecret } from './secrets.js';
 import { sidecarClusters, sidecarListeners, sidecarRoute } from './sidecar.js';
 
-export function generateEnvoy(ctx: PushContext, proxy: ProxyInfo, typeUrl: string, names: string[] | undefined): Msg[] {
+/** Every resource of a wildcard type (CDS, LDS) for an Envoy proxy; a named subscription picks from these. */
+export function envoyWildcard(ctx: PushContext, proxy: ProxyInfo, typeUrl: string): Msg[] {
   const gateway = proxy.type === 'router';
-  const pick = (all: Msg[]): Msg[] => (names ? all.filter((r) => names.includes(r.name as string)) : all);
   switch (typeUrl) {
     case TYPE.cluster:
-      return pick(gateway ? [...ctx.visibleServices(proxy).flatMap((s) => serviceClusters(ctx, s, { proxyless: false, proxyNamespace: proxy.namespace })), ...staticClusters()] : sidecarClusters(ctx, proxy));
+      if (!gateway) return sidecarClusters(ctx, proxy);
+      const opts = { proxyless: false, proxyNamespace: proxy.namespace };
+      return [...ctx.visibleServices(proxy).flatMap((s) => serviceClusters(ctx, s, opts)), ...staticClusters()];
     case TYPE.listener:
-      return pick(gateway ? gatewayListeners(ctx, proxy) : sidecarListeners(ctx, proxy));
-    case TYPE.route:
-      return (names ?? []).map((n) => (gateway ? gatewayRoute(ctx, proxy, n) : sidecarRoute(ctx, proxy, n))).filter((r): r is Msg => r !== undefined);
-    case TYPE.endpoint:
-      return (names ?? []).map((n) => buildLoadAssignment(ctx, n, proxy.namespace)).filter((r): r is Msg => r !== undefined);
-    case TYPE.secret:
-      return (names ?? []).map((n) => generateSecret(ctx, proxy, n)).filter((r): r is Msg => r !== undefined);
+      return gateway ? gatewayListeners(ctx, proxy) : sidecarListeners(ctx, proxy);
     default:
       return [];
+  }
+}
+
+/** One named resource (RDS, EDS, SDS) for an Envoy proxy; undefined when the name matches nothing. */
+export function envoyNamed(ctx: PushContext, proxy: ProxyInfo, typeUrl: string, name: string): Msg | undefined {
+  switch (typeUrl) {
+    case TYPE.route:
+      return proxy.type === 'router' ? gatewayRoute(ctx, proxy, name) : sidecarRoute(ctx, proxy, name);
+    case TYPE.endpoint:
+      return buildLoadAssignment(ctx, name, proxy.namespace);
+    case TYPE.secret:
+      return generateSecret(ctx, proxy, name);
+    default:
+      return undefined;
   }
 }

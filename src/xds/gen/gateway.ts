@@ -90,5 +90,3 @@ export function gatewayRoute(ctx: PushContext, proxy: ProxyInfo, name: string): 
   }
   return { name, virtual_hosts: [...vhosts.values()], validate_clusters: false };
 }
-
-/** Resources of one type for an Envoy proxy; `names` undefined means all (wildcard LDS/CDS). */
