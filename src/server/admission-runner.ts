@@ -17,7 +17,7 @@ import {
 import { parseInjectEnvs } from '../inject/url-params.js';
 import type { AdmissionReview, InjectionSettings } from '../types.js';
 import { decodeReview, denied, encodeReview } from './admission.js';
-import { AdmissionPool, AdmissionPoolError, type PooledWorker } from './admission-pool.js';
+import { AdmissionPool, AdmissionPoolError, type AdmissionPoolOptions, type PooledWorker } from './admission-pool.js';
 import { toWire } from './admission-settings.js';
 import type { LogLine, WorkerRequest } from './admission-worker.js';
 import { startInjection, validationAnswer, type ValidationAnswer } from './admission-work.js';
@@ -108,14 +108,7 @@ function poolFailure(text: string, e: unknown): AdmissionReview {
   return encodeReview(decoded, denied(e.message, e.code));
 }
 
-export interface PooledRunnerOptions {
-  size: number;
-  deadlineMs: number;
-  maxQueue: number;
-  maxQueueBytes?: number;
-  maxHeapMb?: number;
-  onWorkerExit?: (reason: string) => void;
-}
+export type PooledRunnerOptions = AdmissionPoolOptions;
 
 export function pooledRunner(opts: PooledRunnerOptions): AdmissionRunner {
   const pool = new AdmissionPool(opts);
