@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { computeInjection, type PendingInjection } from '../inject/review.js';
 import { startInjection, validationAnswer } from './admission-work.js';
 import { fromWire, type WireSettings } from './admission-settings.js';
+import { lowerThreadPriority } from './thread-priority.js';
 
 export type WorkerRequest =
   | { op: 'validate'; text: string }
@@ -23,6 +24,9 @@ export function podIdentity(p: PendingInjection): PendingInjection {
   const meta = { name: m.name, generateName: m.generateName, namespace: m.namespace };
   return { envelope: p.envelope, namespace: p.namespace, uid: p.uid, pod: { metadata: meta, spec: { nodeName: p.pod.spec?.nodeName } } };
 }
+
+// Admission work yields the CPU to the main thread (xDS, the CA, health probes, reading bodies).
+lowerThreadPriority();
 
 let pending: PendingInjection | undefined;
 const parts = new Map<number, unknown>();

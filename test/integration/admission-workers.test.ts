@@ -2,7 +2,9 @@
 // does: the same bodies (good, skipped, denied, malformed, hostile) go to a webhook of each kind.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readdirSync, readFileSync } from 'node:fs';
 import { pooledRunner } from '../../src/server/admission-runner.js';
+import { WORKER_NICE } from '../../src/server/thread-priority.js';
 import { hostileReviews } from '../helpers/hostile-reviews.js';
 import { getText, post, startServers, type TestServers } from '../helpers/servers.js';
 import { testSettings } from '../helpers/settings.js';
@@ -47,6 +49,15 @@ describe('admission worker threads', () => {
   after(async () => {
     await inline?.close();
     await pooled?.close();
+  });
+
+  it('run at a lower priority than the main thread (Linux: a nice value per thread)', { skip: process.platform !== 'linux' }, () => {
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value (after the parenthesised name).
+    const niceOf = (tid: string): number => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const tids = readdirSync('/proc/self/task');
+    assert.equal(niceOf(String(process.pid)), 0, 'the main thread keeps its priority');
+    // Two workers, each with the threads it started.
+    assert.ok(tids.filter((t) => niceOf(t) === WORKER_NICE).length >= 2, `thread nice values: ${tids.map(niceOf).join(',')}`);
   });
 
   it('answer every review as inline work does', async () => {
