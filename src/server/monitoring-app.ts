@@ -22,27 +22,31 @@ export function buildMonitoringApp(logger: Logger, metrics: Metrics, readiness: 
   app.get('/ready', async (_req, reply) => (readiness.ready ? 'ok' : reply.code(503).send('not ready')));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   if (discovery) {
+    const xds = discovery;
     /** The namespace a caller is limited to (absent: sees every proxy). */
     const limitedTo = new WeakMap<object, string>();
-    app.addHook('onRequest', async (req, reply) => {
-      const path = req.url.split('?')[0]!;
-      if (path !== '/debug' && !path.startsWith('/debug/')) return;
-      const access = await debugAccess(req.socket.remoteAddress, req.headers.authorization, path, debugAuth);
-      if ('status' in access) {
-        logger.warn({ peer: req.socket.remoteAddress, path, status: access.status }, 'debug request refused');
-        return reply.code(access.status).send();
-      }
-      if (!access.all) limitedTo.set(req.raw, access.namespace);
-    });
-    app.get<{ Querystring: { namespace?: string } }>('/debug/syncz', async (req) => syncz(discovery, req.query.namespace));
-    app.get<{ Querystring: { proxyID?: string } }>('/debug/config_dump', async (req, reply) => {
-      const id = req.query.proxyID;
-      if (!id) return reply.code(400).send({ error: 'proxyID is required' });
-      const conn = findConnection(discovery, id);
-      const ns = limitedTo.get(req.raw);
-      // A proxy of another namespace is reported as not connected, as istiod does.
-      if (!conn || (ns !== undefined && conn.proxy.namespace !== ns)) return reply.code(404).send({ error: `proxy ${id} is not connected` });
-      return configDump(discovery, conn);
+    // The hook belongs to the debug routes themselves: it runs for whatever URL the router matched to them
+    // (it decodes `/%64ebug/...`), and decides on the matched route, never on the raw URL.
+    void app.register(async (debug) => {
+      debug.addHook('onRequest', async (req, reply) => {
+        const path = req.routeOptions.url ?? req.url.split('?')[0]!;
+        const access = await debugAccess(req.socket.remoteAddress, req.headers.authorization, path, debugAuth);
+        if ('status' in access) {
+          logger.warn({ peer: req.socket.remoteAddress, path, status: access.status }, 'debug request refused');
+          return reply.code(access.status).send();
+        }
+        if (!access.all) limitedTo.set(req.raw, access.namespace);
+      });
+      debug.get<{ Querystring: { namespace?: string } }>('/debug/syncz', async (req) => syncz(xds, req.query.namespace));
+      debug.get<{ Querystring: { proxyID?: string } }>('/debug/config_dump', async (req, reply) => {
+        const id = req.query.proxyID;
+        if (!id) return reply.code(400).send({ error: 'proxyID is required' });
+        const conn = findConnection(xds, id);
+        const ns = limitedTo.get(req.raw);
+        // A proxy of another namespace is reported as not connected, as istiod does.
+        if (!conn || (ns !== undefined && conn.proxy.namespace !== ns)) return reply.code(404).send({ error: `proxy ${id} is not connected` });
+        return configDump(xds, conn);
+      });
     });
   }
   return app;

@@ -245,6 +245,14 @@ export function xdsAuthTests(): void {
       for (const url of ['/healthz', '/ready', '/metrics']) assert.equal(await get(url, '10.1.2.3'), 200, url);
     });
 
+    test('a percent-encoded path reaches the debug routes only through the same check', async () => {
+      for (const url of ['/%64ebug/syncz', '/d%65bug/syncz', `/%64ebug/config_dump?proxyID=p.${NS}`, '/debug/%73yncz']) {
+        assert.equal(await get(url, '10.1.2.3'), 401, url);
+        assert.equal(await get(url, '127.0.0.1'), 200, url);
+      }
+      assert.equal(await get('/%64ebug/syncz', '10.1.2.3', 'shop-token'), 403);
+    });
+
     test('a caller of another namespace gets only config_dump, and only for its own namespace’s proxies', async () => {
       assert.equal(await get('/debug/syncz', '10.1.2.3', 'shop-token'), 403);
       assert.equal(await get(`/debug/config_dump?proxyID=p.${NS}`, '10.1.2.3', 'shop-token'), 200);
