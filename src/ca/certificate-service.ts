@@ -65,7 +65,11 @@ export function certificateServiceImplementation(opts: CertificateServiceOptions
       logger.debug({ peer, identities: caller.identities, source: caller.source, ttlSeconds }, 'workload certificate signed');
       callback(null, { cert_chain: chain });
     } catch (err) {
-      if (!(err instanceof CaError)) throw err;
+      if (!(err instanceof CaError)) {
+        // A defect, not the caller's fault: answered, never left as an unhandled rejection that ends the process.
+        logger.error({ peer, err }, 'certificate request failed');
+        return callback({ code: grpc.status.INTERNAL, details: 'internal error' });
+      }
       metrics.signError.inc({ error_type: err.type.toLowerCase() });
       logger.warn({ peer, identities: caller.identities, err: err.message }, 'CSR signing error');
       callback({ code: STATUS[err.type], details: `CSR signing error (${err.message})` });

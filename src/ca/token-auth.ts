@@ -4,6 +4,7 @@
 // user must be a service account, whose SPIFFE ID is the caller's identity.
 import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { AuthError, spiffeUri, tokenAuthenticator, type Authenticator } from '../security/authenticate.js';
+import { bounded, LimitError, type Bounds } from '../util/bounded.js';
 
 export { AuthError };
 
@@ -28,14 +29,24 @@ export function reviewedServiceAccount(status: { authenticated?: boolean; error?
   return serviceAccountOf(status.user.username ?? '');
 }
 
+/** Any caller can present a token: reviews in flight are bounded, and each is given up after a deadline. */
+export const TOKEN_REVIEW_BOUNDS: Bounds = { maxInFlight: 100, timeoutMs: 5_000, what: 'TokenReview' };
+
 /** A TokenReview function: token -> the caller's SPIFFE identities. */
-export function kubeTokenReview(kc: KubeConfig, audiences: string[], trustDomain: () => string): (token: string) => Promise<string[]> {
+export function kubeTokenReview(kc: KubeConfig, audiences: string[], trustDomain: () => string, bounds = TOKEN_REVIEW_BOUNDS): (token: string) => Promise<string[]> {
   const api = kc.makeApiClient(AuthenticationV1Api);
+  const review = bounded((token: string) => api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } }), bounds);
   return async (token) => {
-    const review = await api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } });
-    const sa = reviewedServiceAccount(review.status);
+    let result;
+    try {
+      result = await review(token);
+    } catch (err) {
+      if (err instanceof LimitError) throw new AuthError(err.message);
+      throw err;
+    }
+    const sa = reviewedServiceAccount(result.status);
     // The API docs ask reviewers to check this too: an audience-unaware authenticator returns none.
-    if (!audiences.some((a) => review.status?.audiences?.includes(a))) throw new AuthError('the token is not for this audience');
+    if (!audiences.some((a) => result.status?.audiences?.includes(a))) throw new AuthError('the token is not for this audience');
     return [spiffeUri(trustDomain(), sa.namespace, sa.serviceAccount)];
   };
 }

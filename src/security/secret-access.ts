@@ -7,6 +7,7 @@
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../telemetry/logger.js';
 import type { ProxyInfo } from '../types.js';
+import { bounded } from '../util/bounded.js';
 import type { DiscoveryServer } from '../xds/ads.js';
 import { authorizeSecretNames, type SecretAccessDecision } from '../xds/gen/secrets.js';
 import { TYPE } from '../xds/protos.js';
@@ -73,8 +74,9 @@ export class SecretAccess {
 /** The SubjectAccessReview istiod sends. */
 export function kubeSecretAccessReview(kc: KubeConfig): AccessReview {
   const api = kc.makeApiClient(AuthorizationV1Api);
+  const create = bounded(api.createSubjectAccessReview.bind(api), { maxInFlight: 50, timeoutMs: 5_000, what: 'SubjectAccessReview' });
   return async (namespace, serviceAccount) => {
-    const r = await api.createSubjectAccessReview({
+    const r = await create({
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
