@@ -5,7 +5,8 @@
 // file. Scores are measurements: nothing here fails on a low score (no floor is recorded yet).
 //
 // Parts so far: 1. injection (the inputs of Istio's injection goldens and MESHD_CONFORMANCE_PODS, default
-// 2,000, pods from the fuzzer's generator), 2. validation (Istio's validation corpus).
+// 2,000, pods from the fuzzer's generator), 2. validation (Istio's validation corpus and
+// MESHD_CONFORMANCE_VARIANTS, default 9, one-mutation variants of each corpus object).
 // Run by run.sh inside fresh network and PID namespaces; see README.md here.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { admissiblePod } from '../../fuzz/pods.js';
 import { FIXTURES, INJECT_DIR, injectableDocs, istioTemplates, objectToPod, parseCases } from '../inject.js';
 import { DIR as VALIDATION_DIR, cases as validationCases } from '../validation.js';
 import { admittedPod } from './admitted.js';
+import { mutate, prng } from './mutate.js';
 import { compareInjection, compareValidation, diffClass, readAnswer } from './compare.js';
 import { postReview, startIstiod, type Istiod } from './istiod.js';
 
@@ -145,24 +147,49 @@ async function injectionPart(cluster: Cluster, istiod: Istiod, meshd: MeshdProce
   ];
 }
 
-async function validationPart(istiod: Istiod, meshd: MeshdProcess, report: Report): Promise<string[]> {
-  const all = validationCases();
-  let agree = 0;
-  let verdicts = 0;
-  let messages = 0;
-  for (const c of all) {
+interface ObjectInput {
+  name: string;
+  source: 'corpus' | 'generated';
+  object: unknown;
+}
+
+/** Istio's validation corpus, and `perCase` seeded one-mutation variants of each of its objects. */
+function validationInputs(perCase: number): ObjectInput[] {
+  const rand = prng(13);
+  return validationCases().flatMap((c) => {
     const [object] = parseYamlStream(readFileSync(join(VALIDATION_DIR, c.file), 'utf8'), c.file);
-    const [m, s] = await both(istiod, meshd, '/validate', review(c.file, 'default', object));
+    const corpus: ObjectInput = { name: `${c.file} (${c.kind}, corpus says ${c.expect})`, source: 'corpus', object };
+    const variants = Array.from({ length: perCase }, (_, i): ObjectInput => {
+      const m = mutate(object as Obj, rand);
+      return { name: `${c.file} variant ${i} (${c.kind}; ${m.change})`, source: 'generated', object: m.object };
+    });
+    return [corpus, ...variants];
+  });
+}
+
+async function validationPart(istiod: Istiod, meshd: MeshdProcess, report: Report, inputs: ObjectInput[]): Promise<string[]> {
+  const zero = () => ({ total: 0, agree: 0, verdicts: 0, messages: 0, allowedByIstiod: 0 });
+  const count = { corpus: zero(), generated: zero() };
+  for (const input of inputs) {
+    const c = count[input.source];
+    const [m, s] = await both(istiod, meshd, '/validate', review(input.name, 'default', input.object));
     const [ma, sa] = [readAnswer(m.status, m.body), readAnswer(s.status, s.body)];
     const v = compareValidation(ma, sa);
-    if (v.agree) agree++;
-    if (ma.allowed === sa.allowed && !ma.broken && !sa.broken) verdicts++;
-    if (v.messageDiffers) messages++;
-    if (!v.agree) tally(report, `validate ${c.file} (${c.kind}, corpus says ${c.expect})`, v.diffs);
+    c.total++;
+    if (v.agree) c.agree++;
+    if (ma.allowed === sa.allowed && !ma.broken && !sa.broken) c.verdicts++;
+    if (v.messageDiffers) c.messages++;
+    if (sa.allowed) c.allowedByIstiod++;
+    if (!v.agree) tally(report, `validate ${input.name}`, v.diffs);
   }
+  const { corpus: k, generated: g } = count;
+  const line = (name: string, x: ReturnType<typeof zero>): string =>
+    `  ${name}: ${x.agree}/${x.total} agree, ${x.verdicts}/${x.total} on the verdict alone, istiod allowed ${x.allowedByIstiod}`;
   return [
-    `${agree}/${all.length} verdicts agree with istiod (verdict and warnings; Istio's validation corpus)`,
-    `  ${verdicts}/${all.length} on the verdict alone; ${messages} denials worded differently (not scored)`,
+    `${k.agree + g.agree}/${k.total + g.total} verdicts agree with istiod (verdict and warnings)`,
+    line("Istio's validation corpus", k),
+    line('generated (one mutation of a corpus object)', g),
+    `  ${k.messages + g.messages} denials worded differently (not scored)`,
   ];
 }
 
@@ -171,6 +198,8 @@ async function main(): Promise<void> {
   if (!peers) throw new Error('MESHD_PEERS_BIN is not set: run with `npm run conformance:istiod`');
   const outDir = process.env.MESHD_CONFORMANCE_OUT ?? join(import.meta.dirname, '..', '..', '..', '.conformance');
   const generated = Number(process.env.MESHD_CONFORMANCE_PODS ?? 2000);
+  // 9 variants of each of the 607 corpus objects: 5,463 generated objects.
+  const variants = Number(process.env.MESHD_CONFORMANCE_VARIANTS ?? 9);
   const started = Date.now();
   const cluster = await startCluster();
   let istiod: Istiod | undefined;
@@ -182,7 +211,7 @@ async function main(): Promise<void> {
     istiod = await startIstiod(join(peers, 'pilot-discovery'), cluster.kubeconfig);
     meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--shutdown-delay', '0'], { ENABLE_LEADER_ELECTION: 'false', POD_NAMESPACE: NS });
     console.log(`istiod and meshd up on Kubernetes ${cluster.version} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const scores = [...(await injectionPart(cluster, istiod, meshd, report, [...goldenInputs(), ...generatedInputs(generated)])), ...(await validationPart(istiod, meshd, report))];
+    const scores = [...(await injectionPart(cluster, istiod, meshd, report, [...goldenInputs(), ...generatedInputs(generated)])), ...(await validationPart(istiod, meshd, report, validationInputs(variants)))];
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, 'istiod-differences.txt');
     const classes = [...report.classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${n}\t${c}`);
