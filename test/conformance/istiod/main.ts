@@ -5,7 +5,7 @@
 // file. Scores are measurements: nothing here fails on a low score (no floor is recorded yet).
 //
 // Parts so far: 1. injection (the inputs of Istio's injection goldens and MESHD_CONFORMANCE_PODS, default
-// 2,000, pods from the fuzzer's generator), 2. validation (Istio's validation corpus and
+// 2,000, generated pods; with native sidecars, then again with classic ones), 2. validation (Istio's validation corpus and
 // MESHD_CONFORMANCE_VARIANTS, default 9, one-mutation variants of each corpus object).
 // Run by run.sh inside fresh network and PID namespaces; see README.md here.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -110,10 +110,19 @@ function generatedInputs(count: number): PodInput[] {
   });
 }
 
-async function injectionPart(cluster: Cluster, istiod: Istiod, meshd: MeshdProcess, report: Report, inputs: PodInput[]): Promise<string[]> {
+interface InjectionCount {
+  total: number;
+  same: number;
+  stored: number;
+  skipped: number;
+}
+
+type InjectionCounts = Record<PodInput['source'], InjectionCount>;
+
+async function injectionPart(cluster: Cluster, istiod: Istiod, meshd: MeshdProcess, report: Report, inputs: PodInput[], round: string): Promise<InjectionCounts> {
   const core = cluster.kc.makeApiClient(CoreV1Api);
-  const namespaces = new Set(['default']);
-  const count = { golden: { total: 0, same: 0, stored: 0, skipped: 0 }, generated: { total: 0, same: 0, stored: 0, skipped: 0 } };
+  const namespaces = new Set(['default', ...(await core.listNamespace()).items.map((n) => n.metadata!.name!)]);
+  const count: InjectionCounts = { golden: { total: 0, same: 0, stored: 0, skipped: 0 }, generated: { total: 0, same: 0, stored: 0, skipped: 0 } };
   for (const input of inputs) {
     const c = count[input.source];
     const { namespace } = input;
@@ -127,7 +136,7 @@ async function injectionPart(cluster: Cluster, istiod: Istiod, meshd: MeshdProce
     const admitted = await admittedPod(cluster.kc, namespace, input.pod);
     if (!admitted.pod) {
       c.skipped++;
-      tally(report, `inject ${input.name}: skipped`, [`skipped: the API server refused the pod: ${admitted.error}`]);
+      tally(report, `inject [${round}] ${input.name}: skipped`, [`skipped: the API server refused the pod: ${admitted.error}`]);
       continue;
     }
     const pod = admitted.pod;
@@ -135,15 +144,20 @@ async function injectionPart(cluster: Cluster, istiod: Istiod, meshd: MeshdProce
     const v = compareInjection(readAnswer(m.status, m.body, pod), readAnswer(s.status, s.body, pod));
     if (v.identical) c.same++;
     if (v.identicalAsStored) c.stored++;
-    if (!v.identical) tally(report, `inject ${input.name}`, v.diffs);
+    if (!v.identical) tally(report, `inject [${round}] ${input.name}`, v.diffs);
   }
-  const { golden: g, generated: x } = count;
-  const all = { total: g.total + x.total, same: g.same + x.same, stored: g.stored + x.stored, skipped: g.skipped + x.skipped };
+  return count;
+}
+
+function injectionScores(rounds: Array<[string, InjectionCounts]>): string[] {
+  const sum = (xs: InjectionCount[]): InjectionCount => xs.reduce((a, x) => ({ total: a.total + x.total, same: a.same + x.same, stored: a.stored + x.stored, skipped: a.skipped + x.skipped }));
+  const all = sum(rounds.flatMap(([, c]) => [c.golden, c.generated]));
+  const line = (name: string, x: InjectionCount): string =>
+    `  ${name}: ${x.same}/${x.total} identical, ${x.stored}/${x.total} as stored, ${x.skipped} skipped`;
   return [
     `${all.same}/${all.total} pods injected identically to istiod (${all.skipped} skipped: the API server refused them)`,
     `  ${all.stored}/${all.total} identical after Go's corev1.Pod JSON round trip (what the API server stores)`,
-    `  golden inputs: ${g.same}/${g.total} identical, ${g.stored}/${g.total} as stored, ${g.skipped} skipped`,
-    `  generated pods: ${x.same}/${x.total} identical, ${x.stored}/${x.total} as stored, ${x.skipped} skipped`,
+    ...rounds.flatMap(([round, c]) => [line(`${round}, golden inputs`, c.golden), line(`${round}, generated pods`, c.generated)]),
   ];
 }
 
@@ -207,11 +221,22 @@ async function main(): Promise<void> {
   const report: Report = { lines: [], classes: new Map() };
   try {
     await configure(cluster);
-    // istiod first: it creates istio-ca-secret, which meshd then loads, so both sign with one root.
-    istiod = await startIstiod(join(peers, 'pilot-discovery'), cluster.kubeconfig);
-    meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--shutdown-delay', '0'], { ENABLE_LEADER_ELECTION: 'false', POD_NAMESPACE: NS });
-    console.log(`istiod and meshd up on Kubernetes ${cluster.version} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const scores = [...(await injectionPart(cluster, istiod, meshd, report, [...goldenInputs(), ...generatedInputs(generated)])), ...(await validationPart(istiod, meshd, report, validationInputs(variants)))];
+    const pods = [...goldenInputs(), ...generatedInputs(generated)];
+    const rounds: Array<[string, InjectionCounts]> = [];
+    let validation: string[] = [];
+    // Native sidecars as both choose them from the Node (auto), then classic ones for both (false).
+    for (const [round, native] of [['native sidecars (auto, kubelet v1.36)', 'auto'], ['classic sidecars (ENABLE_NATIVE_SIDECARS=false)', 'false']] as const) {
+      // istiod first: it creates istio-ca-secret, which meshd then loads, so both sign with one root.
+      istiod = await startIstiod(join(peers, 'pilot-discovery'), cluster.kubeconfig, { ENABLE_NATIVE_SIDECARS: native });
+      meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--shutdown-delay', '0'], { ENABLE_LEADER_ELECTION: 'false', POD_NAMESPACE: NS, ENABLE_NATIVE_SIDECARS: native });
+      console.log(`istiod and meshd up on Kubernetes ${cluster.version} (${round}) after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      rounds.push([round, await injectionPart(cluster, istiod, meshd, report, pods, native === 'auto' ? 'native' : 'classic')]);
+      if (native === 'auto') validation = await validationPart(istiod, meshd, report, validationInputs(variants));
+      await meshd.close();
+      await istiod.close();
+      meshd = istiod = undefined;
+    }
+    const scores = [...injectionScores(rounds), ...validation];
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, 'istiod-differences.txt');
     const classes = [...report.classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${n}\t${c}`);
