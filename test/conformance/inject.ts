@@ -8,6 +8,7 @@
 import jsonpatch from 'fast-json-patch';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { injectorConfigFromValues } from '../../src/config/injector.js';
 import { meshConfigFromYaml, mergeProxyConfig } from '../../src/config/mesh.js';
@@ -17,9 +18,9 @@ import { reviewInjection } from '../../src/inject/review.js';
 import { canonicalQuantity } from '../../src/kube/quantity.js';
 import type { InjectionSettings, InjectorConfig, InjectorValues, MeshConfig, Pod } from '../../src/types.js';
 
-const SHARED = resolve(process.env.MESHD_SHARED ?? join(import.meta.dirname, '..', '..', '..', 'shared'));
-const INJECT_DIR = join(SHARED, 'istio', 'inject');
-const FIXTURES = join(SHARED, 'istio', 'inject-fixtures');
+export const SHARED = resolve(process.env.MESHD_SHARED ?? join(import.meta.dirname, '..', '..', '..', 'shared'));
+export const INJECT_DIR = join(SHARED, 'istio', 'inject');
+export const FIXTURES = join(SHARED, 'istio', 'inject-fixtures');
 
 type Obj = Record<string, unknown>;
 
@@ -31,14 +32,14 @@ interface CaseSettings {
   openshift: boolean;
 }
 
-interface Case {
+export interface Case {
   input: string;
   golden: string;
   settings: string;
   paths: string;
 }
 
-function parseCases(): Case[] {
+export function parseCases(): Case[] {
   const lines = readFileSync(join(INJECT_DIR, 'cases.tsv'), 'utf8').split('\n').slice(1);
   return lines
     .filter((l) => l.trim() !== '')
@@ -76,7 +77,7 @@ function applySetFlags(values: Obj, flags: string[], defaultPrefix = ''): void {
 }
 
 /** Maps the settings column of cases.tsv to injector settings, as inject_test.go's case table does. */
-function caseSettings(text: string): CaseSettings {
+export function caseSettings(text: string): CaseSettings {
   const s: CaseSettings = { values: {}, mesh: () => {}, native: [true], compliancePolicy: '', openshift: false };
   const statusParams = ['values.global.proxy.statusPort=123', 'readinessInitialDelaySeconds=100', 'readinessPeriodSeconds=200', 'readinessFailureThreshold=300'];
   if (text.startsWith('default') || text.startsWith('expectedLog')) {
@@ -140,7 +141,7 @@ function caseSettings(text: string): CaseSettings {
 }
 
 /** Istio's own templates, handed to meshd as an operator's istio-sidecar-injector ConfigMap would. */
-function istioTemplates(): Record<string, string> {
+export function istioTemplates(): Record<string, string> {
   const t = (f: string): string => readFileSync(join(FIXTURES, f), 'utf8');
   return {
     sidecar: t('template.injection-template.yaml'),
@@ -152,7 +153,7 @@ function istioTemplates(): Record<string, string> {
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'DeploymentConfig', 'DaemonSet', 'StatefulSet', 'Job', 'ReplicaSet', 'ReplicationController', 'CronJob', 'Pod']);
 
-function injectableDocs(file: string): Obj[] {
+export function injectableDocs(file: string): Obj[] {
   const docs = parseYamlStream(readFileSync(join(INJECT_DIR, 'inject', file), 'utf8'), file) as Obj[];
   return docs.flatMap((d) => (d.kind === 'List' ? ((d.items as Obj[]) ?? []) : [d])).filter((d) => WORKLOAD_KINDS.has(String(d.kind)));
 }
@@ -162,7 +163,7 @@ function groupVersion(apiVersion: unknown): string {
 }
 
 /** inject_test's objectToPod: a workload's pod template with a simulated controller owner. */
-function objectToPod(obj: Obj): Pod {
+export function objectToPod(obj: Obj): Pod {
   const kind = String(obj.kind);
   const meta = (obj.metadata ?? {}) as Obj;
   if (kind === 'Pod') return structuredClone(obj) as Pod;
@@ -190,7 +191,7 @@ function isObj(v: unknown): v is Obj {
 const OMITEMPTY_INTS = new Set(['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold', 'hostPort']);
 
 /** What Go's json round trip of a corev1.Pod does: empty structs and nulls vanish, quantities are canonical. */
-function goNormalize(v: unknown, key = ''): unknown {
+export function goNormalize(v: unknown, key = ''): unknown {
   if (Array.isArray(v)) return v.map((x) => goNormalize(x));
   if (isObj(v)) {
     const out: Obj = {};
@@ -219,7 +220,7 @@ function normalizePod(p: Pod, clearFieldRefApiVersion: boolean): unknown {
   return goNormalize({ metadata: pod.metadata, spec: pod.spec });
 }
 
-function diffPaths(a: unknown, b: unknown, path = ''): string[] {
+export function diffPaths(a: unknown, b: unknown, path = ''): string[] {
   if (isDeepStrictEqual(a, b)) return [];
   if (isObj(a) && isObj(b)) {
     return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diffPaths(a[k], b[k], `${path}.${k}`));
@@ -228,7 +229,7 @@ function diffPaths(a: unknown, b: unknown, path = ''): string[] {
   return [`${path}: got ${JSON.stringify(a)?.slice(0, 300)} want ${JSON.stringify(b)?.slice(0, 300)}`];
 }
 
-function baseSettings(): { values: InjectorValues; mesh: MeshConfig } {
+export function baseSettings(): { values: InjectorValues; mesh: MeshConfig } {
   const values = normalizeValuesInput(JSON.parse(readFileSync(join(FIXTURES, 'injector-values.test-default.json'), 'utf8')) as Obj);
   return { values, mesh: meshConfigFromYaml(readFileSync(join(FIXTURES, 'mesh.test-default.yaml'), 'utf8')) };
 }
@@ -318,4 +319,5 @@ function main(): void {
   if (failed) process.exitCode = 1;
 }
 
-main();
+// Also a library for the side-by-side run against istiod (test/conformance/istiod).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

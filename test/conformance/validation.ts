@@ -5,13 +5,14 @@
 // Usage: tsx test/conformance/validation.ts [--verbose] [--kind Kind]
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseYamlStream } from '../../src/config/yaml.js';
 import { reviewValidation } from '../../src/validation/review.js';
 
-const SHARED = resolve(process.env.MESHD_SHARED ?? join(import.meta.dirname, '..', '..', '..', 'shared'));
-const DIR = join(SHARED, 'istio', 'validation');
+export const SHARED = resolve(process.env.MESHD_SHARED ?? join(import.meta.dirname, '..', '..', '..', 'shared'));
+export const DIR = join(SHARED, 'istio', 'validation');
 
-interface Case {
+export interface Case {
   file: string;
   kind: string;
   expect: 'valid' | 'invalid' | 'warning';
@@ -19,7 +20,7 @@ interface Case {
   warningsChecked: boolean;
 }
 
-function cases(): Case[] {
+export function cases(): Case[] {
   return readFileSync(join(DIR, 'INDEX.tsv'), 'utf8')
     .split('\n')
     .slice(1)
@@ -67,4 +68,5 @@ function main(): void {
   if (!onlyKind && agree < Math.ceil(all.length * 0.97)) process.exitCode = 1;
 }
 
-main();
+// Also a library for the side-by-side run against istiod (test/conformance/istiod).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

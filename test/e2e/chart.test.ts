@@ -1,4 +1,4 @@
-// The Helm chart on a real API server: its manifests (with v1.20 APIs chosen through .Capabilities) pass a
+// The Helm chart on a real API server: its manifests (with the APIs the server has, chosen through .Capabilities) pass a
 // server-side dry run, and `helm install` with the webhooks pointed at a local meshd by URL gives an
 // injecting, validating control plane driven by the chart's own ConfigMaps.
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { freePort, startCluster, writeKubeconfig, type Cluster } from './cluster.js';
-import { setNode, waitForServiceAccount } from './fixtures.js';
+import { injectedContainers, runningContainers, setClusterNode, waitForServiceAccount } from './fixtures.js';
 import { helm, kubectl } from './kube-tools.js';
 
 const CHART = join(import.meta.dirname, '..', '..', 'charts', 'meshd');
@@ -22,7 +22,7 @@ before(async () => {
   cluster = await startCluster();
   core = cluster.kc.makeApiClient(CoreV1Api);
   home = mkdtempSync(join(tmpdir(), 'meshd-helm-'));
-  await setNode(core, 'node-a', 'v1.20.2');
+  await setClusterNode(core, cluster);
 });
 
 after(async () => {
@@ -30,25 +30,27 @@ after(async () => {
   await cluster?.stop();
 });
 
-/** A kubeconfig that authenticates as a ServiceAccount, with the token the controller manager issued it. */
+/**
+ * A kubeconfig that authenticates as a ServiceAccount, with a token from the TokenRequest API (what a pod's
+ * projected token is; from v1.24 no Secret token is made for a ServiceAccount).
+ */
 async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
-  const token = await waitFor(`a token for ${namespace}/${name}`, async () => {
-    const secrets = await core.listNamespacedSecret({ namespace });
-    const s = secrets.items.find((x) => x.type === 'kubernetes.io/service-account-token' && x.metadata?.annotations?.['kubernetes.io/service-account.name'] === name);
-    return s?.data?.token ? Buffer.from(s.data.token, 'base64').toString('utf8') : undefined;
-  }, 30_000);
+  await waitFor(`the ServiceAccount ${namespace}/${name}`, async () => (await core.readNamespacedServiceAccount({ namespace, name }).catch(() => undefined)), 30_000);
+  const request = await core.createNamespacedServiceAccountToken({ namespace, name, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const token = request.status!.token;
   const file = join(home, `${name}.kubeconfig`);
   writeKubeconfig(file, cluster.server, cluster.ca.certPem, name, { token });
   return file;
 }
 
 describe('Helm chart on the API server', () => {
-  it('renders v1.20 APIs from the cluster capabilities and passes a server-side dry run', () => {
+  it('renders the API versions the cluster serves and passes a server-side dry run', () => {
     const t = helm(cluster.kubeconfig, home, 'template', 'meshd', CHART, '-n', 'default', '--dry-run=server', '--set', 'revision=canary', '--set', 'pilot.autoscaleMin=2');
     assert.equal(t.status, 0, t.out);
-    // v1.20 has neither policy/v1 nor autoscaling/v2.
-    assert.match(t.stdout, /apiVersion: policy\/v1beta1\nkind: PodDisruptionBudget/);
-    assert.match(t.stdout, /apiVersion: autoscaling\/v2beta2\nkind: HorizontalPodAutoscaler/);
+    // v1.20 has neither policy/v1 nor autoscaling/v2; v1.36 has only those (v1beta1 went in v1.25, v2beta2 in v1.26).
+    const old = cluster.minor < 23;
+    assert.match(t.stdout, old ? /apiVersion: policy\/v1beta1\nkind: PodDisruptionBudget/ : /apiVersion: policy\/v1\nkind: PodDisruptionBudget/);
+    assert.match(t.stdout, old ? /apiVersion: autoscaling\/v2beta2\nkind: HorizontalPodAutoscaler/ : /apiVersion: autoscaling\/v2\nkind: HorizontalPodAutoscaler/);
     const file = join(home, 'rendered.yaml');
     writeFileSync(file, t.stdout);
     const dry = kubectl(cluster.kubeconfig, 'apply', '--dry-run=server', '-f', file);
@@ -79,8 +81,8 @@ describe('Helm chart on the API server', () => {
       body: { metadata: { name: 'sample' }, spec: { replicas: 1, selector: { matchLabels: { app: 'sample' } }, template: { metadata: { labels: { app: 'sample' } }, spec: { containers: [{ name: 'sample', image: 'nginx' }] } } } },
     });
     const pod = await waitFor('the sample pod', async () => (await core.listNamespacedPod({ namespace: 'demo', labelSelector: 'app=sample' })).items[0], 30_000, () => meshd!.logs());
-    assert.equal(pod.spec!.containers.length, 2);
-    const proxy = pod.spec!.containers.find((c) => c.name === 'istio-proxy')!;
+    assert.deepEqual(runningContainers(pod), injectedContainers(cluster, 'sample'));
+    const proxy = [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers].find((c) => c.name === 'istio-proxy')!;
     assert.equal(proxy.image, 'docker.io/istio/proxyv2:1.28.0');
     assert.ok(proxy.args!.includes('--proxyLogLevel=debug'), 'values from the chart reach the template');
 

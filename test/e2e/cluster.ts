@@ -1,8 +1,10 @@
 // A real Kubernetes control plane for end-to-end tests: etcd, kube-apiserver and kube-controller-manager
 // on 127.0.0.1 with client-certificate auth and RBAC. Meant to run inside `unshare -n` (see run.sh).
-import { spawn, type ChildProcess } from 'node:child_process';
+// The binaries come from $MESHD_KUBE_BIN: Kubernetes v1.36 from test/peers (with its etcd), or v1.20 from
+// ../shared/k8s (etcd from PATH); the few flags that differ between the two are chosen from `--version`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +20,10 @@ export interface Cluster {
   kc: KubeConfig;
   dir: string;
   ca: KeyPairPem;
+  /** The API server's minor version (20 or 36 here), from `kube-apiserver --version`. */
+  minor: number;
+  /** Its `gitVersion`, e.g. `v1.36.3`: what a kubelet of the same release reports on its Node. */
+  version: string;
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
   /** Stops etcd (the API server stays up, failing) and starts it again on the same data. */
@@ -57,9 +63,26 @@ async function stopProcess(p: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The address run.sh puts on the loopback device for backends behind EndpointSlices (v1 refuses 127.0.0.0/8). */
+export function podIp(): string {
+  const ip = process.env.MESHD_E2E_POD_IP;
+  if (!ip) throw new Error('MESHD_E2E_POD_IP is not set: run the e2e suite with `npm run test:e2e`');
+  return ip;
+}
+
+/** `v1.36.3` and 36 from `kube-apiserver --version` (`Kubernetes v1.36.3`). */
+export function binaryVersion(apiserver: string): { version: string; minor: number } {
+  const out = spawnSync(apiserver, ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  const m = /(v1\.(\d+)\.\d+)/.exec(out);
+  if (!m) throw new Error(`cannot read the version of ${apiserver}: ${out}`);
+  return { version: m[1]!, minor: Number(m[2]) };
+}
+
 export async function startCluster(): Promise<Cluster> {
   const bin = process.env.MESHD_KUBE_BIN;
   if (!bin) throw new Error('MESHD_KUBE_BIN is not set: run the e2e suite with `npm run test:e2e`');
+  const { version, minor } = binaryVersion(join(bin, 'kube-apiserver'));
+  const etcdBin = existsSync(join(bin, 'etcd')) ? join(bin, 'etcd') : 'etcd';
   const dir = mkdtempSync(join(tmpdir(), 'meshd-e2e-'));
   const logs: string[] = [];
   const ca = await createCA('meshd-e2e-ca', 'e2e');
@@ -92,13 +115,14 @@ export async function startCluster(): Promise<Cluster> {
     '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
     '--log-level', 'warn',
   ];
-  let etcd = run('etcd', 'etcd', etcdArgs, logs);
+  let etcd = run('etcd', etcdBin, etcdArgs, logs);
   const apiArgs = [
     '--etcd-servers', `http://127.0.0.1:${etcdPort}`,
     '--bind-address', '127.0.0.1',
     '--advertise-address', '127.0.0.1',
     '--secure-port', String(apiPort),
-    '--insecure-port', '0',
+    // Removed in v1.24 (the insecure port is gone); v1.20 still opens 8080 without it.
+    ...(minor < 24 ? ['--insecure-port', '0'] : []),
     '--tls-cert-file', join(dir, 'apiserver.crt'),
     '--tls-private-key-file', join(dir, 'apiserver.key'),
     '--client-ca-file', join(dir, 'ca.crt'),
@@ -142,7 +166,7 @@ export async function startCluster(): Promise<Cluster> {
     '--service-account-private-key-file', join(dir, 'sa.key'),
     '--root-ca-file', join(dir, 'ca.crt'),
     '--leader-elect=false',
-    '--port', '0',
+    ...(minor < 24 ? ['--port', '0'] : []),
     '--secure-port', '0',
   ], logs);
   return {
@@ -151,12 +175,14 @@ export async function startCluster(): Promise<Cluster> {
     kc,
     dir,
     ca,
+    minor,
+    version,
     stopApiServer: async () => stopProcess(apiserver),
     startApiServer,
     restartEtcd: async (downMs: number) => {
       await stopProcess(etcd);
       await sleep(downMs);
-      etcd = run('etcd', 'etcd', etcdArgs, logs);
+      etcd = run('etcd', etcdBin, etcdArgs, logs);
       await waitReady();
     },
     stop: async () => {

@@ -12,7 +12,7 @@ import { createCA, splitPem } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { post } from '../helpers/servers.js';
 import { freePort, startCluster, type Cluster } from './cluster.js';
-import { registerInjector, setNode, waitForServiceAccount } from './fixtures.js';
+import { injectedContainers, registerInjector, runningContainers, setClusterNode, waitForServiceAccount } from './fixtures.js';
 import { installIstioCrds, kubectl as kubectlIn } from './kube-tools.js';
 
 let cluster: Cluster;
@@ -70,7 +70,7 @@ async function labelledNamespace(name: string): Promise<void> {
 
 async function injectedPod(namespace: string, name: string): Promise<string[]> {
   const pod = await core.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } });
-  return pod.spec!.containers.map((c) => c.name);
+  return runningContainers(pod);
 }
 
 before(async () => {
@@ -78,8 +78,8 @@ before(async () => {
   core = cluster.kc.makeApiClient(CoreV1Api);
   admission = cluster.kc.makeApiClient(AdmissionregistrationV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
-  // A v1.20 node: injection must produce classic sidecars this API server accepts.
-  await setNode(core, 'node-a', 'v1.20.2');
+  // A node of the API server's release: native sidecars on v1.36, classic ones (all v1.20 accepts) on v1.20.
+  await setClusterNode(core, cluster);
   installIstioCrds(cluster.kubeconfig);
   webhookPort = await freePort();
   await startReplica('meshd-a', webhookPort);
@@ -160,7 +160,7 @@ describe('cluster mode', () => {
       return list.items.length === 2 ? list.items : undefined;
     }, 30_000, logs);
     for (const pod of pods) {
-      assert.deepEqual(pod.spec!.containers.map((c) => c.name), ['web', 'istio-proxy']);
+      assert.deepEqual(runningContainers(pod), injectedContainers(cluster, 'web'));
       assert.ok(pod.metadata!.annotations!['sidecar.istio.io/status']);
     }
   });
@@ -208,7 +208,7 @@ describe('cluster mode', () => {
     await admission.replaceMutatingWebhookConfiguration({ name: 'istio-sidecar-injector', body: m });
     const want = b64(await roots());
     await waitFor('caBundle restored', async () => ((await admission.readMutatingWebhookConfiguration({ name: 'istio-sidecar-injector' })).webhooks![0]!.clientConfig.caBundle === want ? true : undefined), 10_000, logs);
-    assert.deepEqual(await injectedPod('apps', 'after-repatch'), ['app', 'istio-proxy']);
+    assert.deepEqual(await injectedPod('apps', 'after-repatch'), injectedContainers(cluster));
   });
 
   it('re-issues a root near expiry from the same key and keeps the old root in the bundle', async () => {
@@ -272,7 +272,7 @@ describe('cluster mode', () => {
     await startReplica('meshd-a', webhookPort);
     assert.equal(await roots(), before.roots);
     assert.equal((await admission.readMutatingWebhookConfiguration({ name: 'istio-sidecar-injector' })).webhooks![0]!.clientConfig.caBundle, mwc);
-    assert.deepEqual(await injectedPod('apps', 'after-restart'), ['app', 'istio-proxy']);
+    assert.deepEqual(await injectedPod('apps', 'after-restart'), injectedContainers(cluster));
     await waitFor('the namespace controller back', async () => ((await leaseHolder()) === 'meshd-a' ? true : undefined), 20_000, logs);
     await core.createNamespace({ body: { metadata: { name: 'after-restart' } } });
     await waitFor('istio-ca-root-cert after the restart', () => holdsRoots('after-restart', before.roots), 15_000, logs);

@@ -9,7 +9,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { errorMessage } from '../../src/kube/errors.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { freePort, startCluster, type Cluster } from './cluster.js';
-import { registerInjector, setNode, waitForServiceAccount } from './fixtures.js';
+import { injectedContainers, registerInjector, runningContainers, setClusterNode, waitForServiceAccount } from './fixtures.js';
 
 let cluster: Cluster;
 let core: CoreV1Api;
@@ -22,7 +22,7 @@ before(async () => {
   cluster = await startCluster();
   core = cluster.kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
-  await setNode(core, 'node-a', 'v1.20.2');
+  await setClusterNode(core, cluster);
   port = await freePort();
   await start();
   await registerInjector(cluster.kc, `https://127.0.0.1:${port}/inject`);
@@ -39,7 +39,7 @@ describe('faults', () => {
   it('never admits a pod without its sidecar while meshd is killed and restarted under a stream of creations', async () => {
     await waitFor('injection working', async () => {
       const pod = await core.createNamespacedPod({ namespace: 'stream', body: { metadata: { generateName: 'warm-' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } }).catch(() => undefined);
-      return pod?.spec?.containers.length === 2 ? true : undefined;
+      return pod && runningContainers(pod).length === 2 ? true : undefined;
     }, 30_000, () => meshd!.logs());
     const admitted: string[][] = [];
     const refused: string[] = [];
@@ -48,7 +48,7 @@ describe('faults', () => {
       while (running) {
         try {
           const pod = await core.createNamespacedPod({ namespace: 'stream', body: { metadata: { generateName: 'p-' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } });
-          admitted.push(pod.spec!.containers.map((c) => c.name));
+          admitted.push(runningContainers(pod));
         } catch (err) {
           refused.push(errorMessage(err));
         }
@@ -66,7 +66,7 @@ describe('faults', () => {
     await stream;
     assert.ok(admitted.length > 20, `admitted ${admitted.length}`);
     assert.ok(refused.length > 0, 'creations failed while meshd was down');
-    for (const names of admitted) assert.deepEqual(names, ['app', 'istio-proxy']);
+    for (const names of admitted) assert.deepEqual(names, injectedContainers(cluster));
     for (const msg of refused) assert.match(msg, /failed calling webhook "namespace.sidecar-injector.istio.io"/);
   });
 
@@ -78,7 +78,7 @@ describe('faults', () => {
     let n = 0;
     await waitFor('an injector ConfigMap made after the etcd restart to take effect', async () => {
       const pod = await core.createNamespacedPod({ namespace: 'stream', body: { metadata: { name: `etcd-${n++}` }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } }).catch(() => undefined);
-      return pod?.spec?.containers.find((c) => c.name === 'istio-proxy')?.args?.includes('--proxyLogLevel=error') ? true : undefined;
+      return [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].find((c) => c.name === 'istio-proxy')?.args?.includes('--proxyLogLevel=error') ? true : undefined;
     }, 30_000, () => meshd!.logs());
   });
 });

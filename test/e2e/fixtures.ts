@@ -1,8 +1,30 @@
 // Setup the e2e suites share: nodes with a kubelet version, waiting for a namespace's default service
 // account (pods are refused until the controller manager makes it), and meshd's injection webhook
 // registered by URL as Istio's chart registers its `namespace.` webhook.
-import { AdmissionregistrationV1Api, type CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, type CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../helpers/meshd-process.js';
+import type { Cluster } from './cluster.js';
+
+/** Kubelet 1.33 is where istiod starts choosing native sidecars (when every node runs it or later). */
+const NATIVE_SIDECAR_MINOR = 33;
+
+/** A node whose kubelet is of the API server's own release, as a real node of this cluster would report. */
+export async function setClusterNode(core: CoreV1Api, cluster: Cluster, name = 'node-a'): Promise<void> {
+  await setNode(core, name, cluster.version);
+}
+
+/** Whether pods on the nodes setClusterNode registers get native sidecars. */
+export const nativeSidecars = (cluster: Cluster): boolean => cluster.minor >= NATIVE_SIDECAR_MINOR;
+
+/** The containers that run for the pod's life, in start order: native sidecars (init, restartPolicy Always) first. */
+export function runningContainers(pod: V1Pod): string[] {
+  const native = (pod.spec!.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  return [...native, ...pod.spec!.containers].map((c) => c.name);
+}
+
+/** runningContainers of `app` injected on this cluster's nodes: classic after the app, native before it. */
+export const injectedContainers = (cluster: Cluster, app = 'app'): string[] =>
+  (nativeSidecars(cluster) ? ['istio-proxy', app] : [app, 'istio-proxy']);
 
 /** Creates node `name`, or updates it, reporting `kubeletVersion`. */
 export async function setNode(core: CoreV1Api, name: string, kubeletVersion: string): Promise<void> {

@@ -8,7 +8,7 @@ import { createCA, type KeyPairPem } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { post } from '../helpers/servers.js';
 import { startCluster, type Cluster } from './cluster.js';
-import { registerInjector, setNode, waitForServiceAccount } from './fixtures.js';
+import { nativeSidecars, registerInjector, runningContainers, setClusterNode, setNode, waitForServiceAccount } from './fixtures.js';
 
 let cluster: Cluster;
 let meshd: MeshdProcess;
@@ -31,8 +31,8 @@ before(async () => {
   await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
   await core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio-sidecar-injector' }, data: { values: valuesWith('info') } } });
   await core.createNamespacedConfigMap({ namespace: 'istio-system', body: { metadata: { name: 'istio' }, data: { mesh: 'trustDomain: e2e.local\n' } } });
-  // The API server is v1.20: its kubelets would not run native sidecars, and auto mode must see that.
-  await setNode(core, 'node-a', 'v1.20.2');
+  // A node of the API server's own release: native sidecars on v1.36 (kubelet >= 1.33), classic on v1.20.
+  await setClusterNode(core, cluster);
   pluginCa = await createCA('operator root', 'example.com');
   const b64 = (t: string): string => Buffer.from(t).toString('base64');
   await core.createNamespacedSecret({
@@ -66,17 +66,21 @@ describe('plug-in CA', () => {
 describe('injection through the API server', () => {
   it('injects a pod in a namespace labelled istio-injection=enabled, with settings from the cluster', async () => {
     const pod = await createPod('shop', 'web');
-    assert.deepEqual(names(pod.spec!.initContainers), ['istio-init']);
-    assert.deepEqual(names(pod.spec!.containers), ['app', 'istio-proxy']);
+    const native = nativeSidecars(cluster);
+    assert.deepEqual(names(pod.spec!.initContainers), native ? ['istio-init', 'istio-proxy'] : ['istio-init']);
+    assert.deepEqual(names(pod.spec!.containers), native ? ['app'] : ['app', 'istio-proxy']);
     const proxy = proxyOf(pod)!;
+    assert.equal(proxy.restartPolicy, native ? 'Always' : undefined, 'the API server kept the native sidecar as one');
     assert.ok(proxy.args!.includes('--proxyLogLevel=info'));
     assert.equal(proxy.env!.find((e) => e.name === 'TRUST_DOMAIN')!.value, 'e2e.local');
     assert.equal(pod.metadata!.labels!['security.istio.io/tlsMode'], 'istio');
     assert.ok(pod.metadata!.annotations!['sidecar.istio.io/status']);
   });
   it('leaves pods alone in other namespaces and when they opt out', async () => {
-    assert.deepEqual(names((await createPod('plain', 'other')).spec!.containers), ['app']);
-    assert.deepEqual(names((await createPod('shop', 'optout', { 'sidecar.istio.io/inject': 'false' })).spec!.containers), ['app']);
+    for (const pod of [await createPod('plain', 'other'), await createPod('shop', 'optout', { 'sidecar.istio.io/inject': 'false' })]) {
+      assert.deepEqual(names(pod.spec!.initContainers), [], pod.metadata!.name);
+      assert.deepEqual(runningContainers(pod), ['app'], pod.metadata!.name);
+    }
   });
   it('follows a change of the injector ConfigMap', async () => {
     await core.replaceNamespacedConfigMap({ name: 'istio-sidecar-injector', namespace: 'istio-system', body: { metadata: { name: 'istio-sidecar-injector' }, data: { values: valuesWith('debug') } } });
@@ -87,22 +91,38 @@ describe('injection through the API server', () => {
     }, 20_000, () => meshd.logs());
   });
   it('switches to native sidecars when every node in the cluster runs kubelet 1.33 or later', async () => {
-    // A v1.20 API server refuses native sidecars, so ask meshd directly; it reads the nodes from the cluster.
+    // v1.36 runs native sidecars: pods go through the API server. A v1.20 API server would keep an init
+    // container with restartPolicy Always as a blocking one (it drops the field), so there ask meshd directly.
     const review = JSON.stringify({
       apiVersion: 'admission.k8s.io/v1',
       kind: 'AdmissionReview',
       request: { uid: 'n', namespace: 'shop', operation: 'CREATE', object: { metadata: { generateName: 'native-', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } } },
     });
+    let n = 0;
     const proxyPlacement = async (): Promise<string> => {
-      const r = (await post(meshd, '/inject', review)).json();
-      const ops = JSON.parse(Buffer.from(r.response.patch, 'base64').toString('utf8')) as Array<{ path: string; value: Array<{ name: string; restartPolicy?: string }> }>;
-      const init = ops.find((o) => o.path === '/spec/initContainers')?.value ?? [];
+      let init: Array<{ name: string; restartPolicy?: string }>;
+      if (nativeSidecars(cluster)) {
+        init = (await createPod('shop', `placement-${n++}`)).spec!.initContainers ?? [];
+      } else {
+        const r = (await post(meshd, '/inject', review)).json();
+        const ops = JSON.parse(Buffer.from(r.response.patch, 'base64').toString('utf8')) as Array<{ path: string; value: typeof init }>;
+        init = ops.find((o) => o.path === '/spec/initContainers')?.value ?? [];
+      }
       return init.some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always') ? 'native' : 'classic';
     };
-    assert.equal(await proxyPlacement(), 'classic');
-    await setNode(core, 'node-a', 'v1.33.1');
-    await waitFor('native sidecars', async () => ((await proxyPlacement()) === 'native' ? true : undefined), 20_000, () => meshd.logs());
-    await setNode(core, 'node-b', 'v1.28.0');
-    await waitFor('classic sidecars again', async () => ((await proxyPlacement()) === 'classic' ? true : undefined), 20_000, () => meshd.logs());
+    const placement = (want: string) => async () => ((await proxyPlacement()) === want ? true : undefined);
+    if (nativeSidecars(cluster)) {
+      assert.equal(await proxyPlacement(), 'native', `node-a runs kubelet ${cluster.version}`);
+      await setNode(core, 'node-b', 'v1.28.0');
+      await waitFor('classic sidecars with an older node', placement('classic'), 20_000, () => meshd.logs());
+      await setNode(core, 'node-b', 'v1.33.1');
+      await waitFor('native sidecars again', placement('native'), 20_000, () => meshd.logs());
+    } else {
+      assert.equal(await proxyPlacement(), 'classic', `node-a runs kubelet ${cluster.version}`);
+      await setNode(core, 'node-a', 'v1.33.1');
+      await waitFor('native sidecars', placement('native'), 20_000, () => meshd.logs());
+      await setNode(core, 'node-b', 'v1.28.0');
+      await waitFor('classic sidecars again', placement('classic'), 20_000, () => meshd.logs());
+    }
   });
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Puts kube-apiserver and kube-controller-manager v1.20.2 in $MESHD_KUBE_BIN (default: a cache dir) and makes
+# For MESHD_KUBE_VERSION=1.20 (run.sh; the default is v1.36 from test/peers): puts kube-apiserver and
+# kube-controller-manager v1.20.2 in $MESHD_KUBE_BIN (default: a cache dir) and makes
 # sure etcd is installed. Uses the prebuilt pair in ../shared/k8s when it is there; otherwise rebuilds them
 # from Debian bookworm's kubernetes source package, as ../shared/k8s/README.md describes.
 set -euo pipefail

@@ -1,6 +1,7 @@
-// xDS in cluster mode, through a real kube-apiserver: meshd reads a Service, EndpointSlices (v1beta1 on
-// this 1.20 API server) pointing at real gRPC backends on 127.0.0.1, the Pods they reference, and Istio
-// DestinationRule/VirtualService objects; a real @grpc/grpc-js-xds client follows every change.
+// xDS in cluster mode, through a real kube-apiserver: meshd reads a Service, EndpointSlices (v1 on v1.36,
+// v1beta1 on v1.20, which has no v1) pointing at real gRPC backends on a pod address run.sh puts on the
+// loopback device (v1 refuses 127.0.0.0/8), the Pods they reference, and Istio DestinationRule and
+// VirtualService objects; a real @grpc/grpc-js-xds client follows every change.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { AdsClient, decoded, node } from '../helpers/ads-client.js';
 import { spread, startBackend, xdsClient, type Backend, type Echo } from '../helpers/echo.js';
 import { bearer, ISTIOD_NAME, meshCredentials } from '../helpers/mesh-certs.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { podIp, startCluster, type Cluster } from './cluster.js';
 import { installIstioCrds } from './kube-tools.js';
 
 xds.register();
@@ -24,17 +25,19 @@ let custom: CustomObjectsApi;
 let core: CoreV1Api;
 let backends: Backend[] = [];
 let client: Echo | undefined;
+/** discovery.k8s.io/v1 is served from v1.21; v1beta1 is gone from v1.25. */
+let sliceVersion: string;
 
 const istio = (plural: string) => ({ group: 'networking.istio.io', version: 'v1beta1', namespace: NS, plural });
 
 function slice(name: string, pod: string, port: number): object {
   return {
-    apiVersion: 'discovery.k8s.io/v1beta1',
+    apiVersion: `discovery.k8s.io/${sliceVersion}`,
     kind: 'EndpointSlice',
     metadata: { name, namespace: NS, labels: { 'kubernetes.io/service-name': 'echo' } },
     addressType: 'IPv4',
     ports: [{ name: 'grpc', port, protocol: 'TCP' }],
-    endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod, namespace: NS } }],
+    endpoints: [{ addresses: [podIp()], conditions: { ready: true }, targetRef: { kind: 'Pod', name: pod, namespace: NS } }],
   };
 }
 
@@ -52,11 +55,13 @@ async function until(what: string, pred: (c: Record<string, number>) => boolean)
 
 before(async () => {
   cluster = await startCluster();
+  sliceVersion = cluster.minor >= 21 ? 'v1' : 'v1beta1';
   core = cluster.kc.makeApiClient(CoreV1Api);
   custom = cluster.kc.makeApiClient(CustomObjectsApi);
   installIstioCrds(cluster.kubeconfig);
   for (const name of ['istio-system', NS]) await core.createNamespace({ body: { metadata: { name } } });
-  backends = await Promise.all([startBackend('v1'), startBackend('v2')]);
+  const host = podIp();
+  backends = await Promise.all([startBackend('v1', 0, undefined, undefined, host), startBackend('v2', 0, undefined, undefined, host)]);
   meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--shutdown-delay', '0'], { ENABLE_LEADER_ELECTION: 'false' });
 });
 
@@ -73,11 +78,11 @@ describe('xDS from the Kubernetes API', () => {
     await core.createNamespacedService({ namespace: NS, body: { metadata: { name: 'echo' }, spec: { ports: [{ name: 'grpc', port: 7070, targetPort: 7070 }] } } });
     for (const [i, b] of backends.entries()) {
       await core.createNamespacedPod({ namespace: NS, body: { metadata: { name: `echo-${b.version}`, labels: { app: 'echo', version: b.version } }, spec: { serviceAccountName: 'default', containers: [{ name: 'app', image: 'echo' }] } } });
-      await custom.createNamespacedCustomObject({ group: 'discovery.k8s.io', version: 'v1beta1', namespace: NS, plural: 'endpointslices', body: slice(`echo-${i}`, `echo-${b.version}`, b.port) });
+      await custom.createNamespacedCustomObject({ group: 'discovery.k8s.io', version: sliceVersion, namespace: NS, plural: 'endpointslices', body: slice(`echo-${i}`, `echo-${b.version}`, b.port) });
     }
     await custom.createNamespacedCustomObject({ ...istio('destinationrules'), body: { apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata: { name: 'echo', namespace: NS }, spec: { host: 'echo', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] } } });
     await custom.createNamespacedCustomObject({ ...istio('virtualservices'), body: virtualService('v2') });
-    assert.match(meshd.logs(), /"endpointSlices":"discovery.k8s.io\/v1beta1"/);
+    assert.ok(meshd.logs().includes(`"endpointSlices":"discovery.k8s.io/${sliceVersion}"`), 'meshd watches the served version');
 
     client = xdsClient(`echo.${NS}.svc.cluster.local:7070`, meshd.xdsPort, `sidecar~127.0.0.1~client.${NS}~${NS}.svc.cluster.local`);
     await until('the VirtualService routes to subset v2', (c) => c.v2 === 20);
@@ -89,7 +94,7 @@ describe('xDS from the Kubernetes API', () => {
     await custom.deleteNamespacedCustomObject({ ...istio('virtualservices'), name: 'echo' });
     await until('without a VirtualService both endpoints share the traffic', (c) => (c.v1 ?? 0) > 0 && (c.v2 ?? 0) > 0 && (c.v1 ?? 0) + (c.v2 ?? 0) === 20);
 
-    await custom.deleteNamespacedCustomObject({ group: 'discovery.k8s.io', version: 'v1beta1', namespace: NS, plural: 'endpointslices', name: 'echo-0' });
+    await custom.deleteNamespacedCustomObject({ group: 'discovery.k8s.io', version: sliceVersion, namespace: NS, plural: 'endpointslices', name: 'echo-0' });
     await until('a deleted EndpointSlice takes its endpoint out', (c) => c.v2 === 20);
   });
 

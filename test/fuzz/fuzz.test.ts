@@ -20,41 +20,11 @@ import { parseProxy } from '../../src/xds/proxy.js';
 import { TYPE } from '../../src/xds/protos.js';
 import { buildPushContext } from '../../src/xds/updates.js';
 import { service, workloadObjects } from '../helpers/mesh-objects.js';
+import { pod, toPod } from './pods.js';
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
 const budget = { interruptAfterTimeLimit: (SECONDS * 1000) / 4, numRuns: Number.MAX_SAFE_INTEGER, markInterruptAsFailure: false };
 const TIMEOUT = { timeout: SECONDS * 1000 + 60_000 };
-
-// Keys and values that reach Istio's annotation parsers, YAML decoding and template interpolation.
-const ANNOTATION_KEYS = [
-  'sidecar.istio.io/inject', 'sidecar.istio.io/proxyCPU', 'sidecar.istio.io/proxyMemory', 'sidecar.istio.io/interceptionMode',
-  'traffic.sidecar.istio.io/includeOutboundIPRanges', 'traffic.sidecar.istio.io/excludeInboundPorts', 'proxy.istio.io/config',
-  'sidecar.istio.io/userVolume', 'sidecar.istio.io/userVolumeMount', 'sidecar.istio.io/statsInclusionPrefixes', 'inject.istio.io/templates',
-  'sidecar.istio.io/logLevel', 'status.sidecar.istio.io/port', 'readiness.status.sidecar.istio.io/initialDelaySeconds', 'prometheus.io/scrape',
-  'sidecar.istio.io/nativeSidecar', 'sidecar.istio.io/agentLogLevel', 'x.example.com/free',
-];
-const tricky = fc.oneof(
-  fc.string(),
-  fc.constantFrom('{{ .Values }}', '}}', 'a: &a [*a]', '*a', '[1,2', '{"concurrency": -1}', 'true', 'false', '0', '-1', '1e9', '10.0.0.0/8,*', '15020', '', ' ', '\u0000', 'ä\ud800'),
-  fc.json(),
-);
-const extraFields = fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !['name', 'image'].includes(k)), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
-const container = fc.record({ name: fc.constantFrom('app', 'istio-proxy', 'istio-init', 'side', 'x'), image: fc.constantFrom('nginx', 'auto', ''), extra: extraFields });
-const pod = fc.record({
-  annotations: fc.dictionary(fc.constantFrom(...ANNOTATION_KEYS), tricky, { maxKeys: 5 }),
-  labels: fc.dictionary(fc.constantFrom('app', 'version', 'sidecar.istio.io/inject', 'istio.io/rev', 'service.istio.io/canonical-name'), fc.string({ maxLength: 12 }), { maxKeys: 3 }),
-  containers: fc.uniqueArray(container, { minLength: 1, maxLength: 3, selector: (c) => c.name }),
-  specExtra: extraFields,
-});
-
-function toPod(p: { annotations: Record<string, unknown>; labels: Record<string, string>; containers: Array<{ name: string; image: string; extra: Record<string, unknown> }>; specExtra: Record<string, unknown> }): Pod {
-  const annotations = Object.fromEntries(Object.entries(p.annotations).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-  // Through JSON, as the API server's requests arrive (fast-check also makes null-prototype objects).
-  return JSON.parse(JSON.stringify({
-    metadata: { name: 'fuzz', namespace: 'shop', annotations, labels: p.labels },
-    spec: { ...p.specExtra, containers: p.containers.map((c) => ({ ...c.extra, name: c.name, image: c.image })) },
-  })) as Pod;
-}
 
 describe('fuzzing', () => {
   it('the injector answers every pod with a patch, a skip or an InjectionError, and the patch keeps what it does not model', TIMEOUT, (t) => {

@@ -17,7 +17,8 @@ export interface Backend {
   calls: number;
 }
 
-export async function startBackend(version: string, port = 0, server: grpc.Server = new grpc.Server(), creds: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<Backend> {
+/** A backend on `host` (default 127.0.0.1; the e2e suite uses a pod address, which EndpointSlice v1 requires). */
+export async function startBackend(version: string, port = 0, server: grpc.Server = new grpc.Server(), creds: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(), host = '127.0.0.1'): Promise<Backend> {
   const backend: Backend = { version, port: 0, server, calls: 0 };
   server.addService(EchoClient.service, {
     Echo: (call: grpc.ServerUnaryCall<{ message: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
@@ -26,7 +27,7 @@ export async function startBackend(version: string, port = 0, server: grpc.Serve
     },
   });
   backend.port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return backend;
 }
