@@ -8,9 +8,8 @@
 //
 // Usage: npm run bench:stall [-- --seconds 30 --baseline-seconds 10 --mib 3 --root DIR]
 // (--root runs another checkout's meshd, e.g. the code before a change, with this checkout's load.)
-import { mkdtempSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { writeFileSync, copyFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -20,6 +19,7 @@ import { AdsClient, decoded, node, type AdsStream, type SotwResponse } from '../
 import { hostileReviews, type HostileReview } from '../test/helpers/hostile-reviews.js';
 import { toYaml } from '../test/helpers/mesh-objects.js';
 import type { MeshdProcess } from '../test/helpers/meshd-process.js';
+import { scratchDir } from '../test/helpers/scratch.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, 'baseline-seconds': { type: 'string' }, mib: { type: 'string' }, root: { type: 'string' } } });
 const SECONDS = Number(values.seconds ?? 30);
@@ -195,7 +195,7 @@ function summary(label: string, p: Phase, base?: Phase): void {
   console.log(`${label}: VirtualService change to ACK median ${a50.toFixed(0)} ms, max ${aMax.toFixed(0)} ms (ratio to the ${ACK_TARGET_MS} ms target ${(aMax / ACK_TARGET_MS).toFixed(2)}${vs(aMax, base && Math.max(...base.acks))}) over ${p.acks.length} changes`);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'meshd-bench-stall-'));
+const dir = scratchDir('meshd-bench-stall-');
 const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'local');
 for (const f of readdirSync(fixtures)) copyFileSync(join(fixtures, f), join(dir, f));
 writeFileSync(join(dir, 'mesh.yaml'), meshObjects(90));

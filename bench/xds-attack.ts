@@ -8,8 +8,7 @@
 // --max-names sets meshd's MESHD_XDS_MAX_NAMES, e.g. above --names to measure the caches alone.
 //
 // Usage: npm run bench:xds-attack [-- --requests 30 --names 80000 --services 500 --max-names N]
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -18,6 +17,7 @@ import { TYPE } from '../src/xds/protos.js';
 import { AdsClient, node } from '../test/helpers/ads-client.js';
 import { toYaml } from '../test/helpers/mesh-objects.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../test/helpers/meshd-process.js';
+import { scratchDir } from '../test/helpers/scratch.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string' }, names: { type: 'string' }, services: { type: 'string' }, 'max-names': { type: 'string' } } });
 const REQUESTS = Number(values.requests ?? 30);
@@ -54,7 +54,7 @@ async function heapMb(meshd: MeshdProcess): Promise<number> {
   return (JSON.parse(line) as { heapUsed: number }).heapUsed / 2 ** 20;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'meshd-bench-attack-'));
+const dir = scratchDir('meshd-bench-attack-');
 writeFileSync(join(dir, 'mesh.yaml'), toYaml(meshObjects()));
 const probe = join(import.meta.dirname, 'heap-probe.mjs');
 const env = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import ${probe}`.trim(), ...(values['max-names'] ? { MESHD_XDS_MAX_NAMES: values['max-names'] } : {}) };

@@ -11,8 +11,7 @@
 // With --changes N it then applies N more single-VirtualService changes and reports meshd's RSS drift.
 //
 // Usage: npm run bench:xds [-- --services 1000 --clients 2000 --changes 0]
-import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -21,6 +20,7 @@ import { AdsClient, node, type AdsStream, type SotwResponse } from '../test/help
 import type { DiscoveryRequest } from '../src/xds/ads.js';
 import { toYaml } from '../test/helpers/mesh-objects.js';
 import { startMeshd, waitFor } from '../test/helpers/meshd-process.js';
+import { scratchDir } from '../test/helpers/scratch.js';
 
 const { values } = parseArgs({ options: { services: { type: 'string' }, clients: { type: 'string' }, changes: { type: 'string' } } });
 const CHANGES = Number(values.changes ?? 0);
@@ -106,7 +106,7 @@ function procStats(pid: number): { cpuMs: number; rssMb: number; peakMb: number 
   return { cpuMs: ticks * 10, rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'meshd-bench-xds-'));
+const dir = scratchDir('meshd-bench-xds-');
 writeFileSync(join(dir, 'services.yaml'), toYaml(meshObjects()));
 writeFileSync(join(dir, 'routing.yaml'), toYaml(routing(() => 90)));
 const meshd = await startMeshd(['--local-dir', dir]);

@@ -1,10 +1,10 @@
 // CSRs like istio-agent sends: an RSA 2048 key and the workload's SPIFFE ID as a URI SAN.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as forgeNs from 'node-forge';
+import { scratchDir } from './scratch.js';
 
 const forge = ((forgeNs as unknown as { default?: typeof forgeNs }).default ?? forgeNs) as typeof forgeNs;
 
@@ -24,7 +24,7 @@ export function makeCsr(sans: string[] = [], subject: Array<{ name: string; valu
  * argument (`rsa:1024`, `ec`) with `curve` for EC keys, and `subject` in openssl's /K=V form.
  */
 export function opensslCsr(opts: { key: string; curve?: string; sans?: string[]; subject?: string }): { csrPem: string; keyPem: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'meshd-csr-'));
+  const dir = scratchDir('meshd-csr-');
   try {
     const args = ['req', '-new', '-nodes', '-newkey', opts.key, '-subj', opts.subject ?? '/O=cluster.local', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'csr.pem')];
     if (opts.curve) args.push('-pkeyopt', `ec_paramgen_curve:${opts.curve}`);

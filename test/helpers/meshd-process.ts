@@ -1,10 +1,10 @@
 // Runs `meshd serve` as a child process on 127.0.0.1 ephemeral ports and waits until it is ready.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestServers } from './servers.js';
+import { scratchDir } from './scratch.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -27,7 +27,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
 }
 
 export async function startMeshd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<MeshdProcess> {
-  const caFile = join(mkdtempSync(join(tmpdir(), 'meshd-ca-')), 'ca.pem');
+  const caFile = join(scratchDir('meshd-ca-'), 'ca.pem');
   let logs = '';
   const child = spawn(
     process.execPath,

@@ -3,17 +3,17 @@
 // never renders certificates, and the ConfigMaps it renders drive `meshd inject` as they would meshd serve.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { VALIDATORS } from '../../src/validation/kinds/index.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHART = join(ROOT, 'charts', 'meshd');
 const tools = execFileSync('bash', [join(ROOT, 'test', 'e2e', 'kube-tools.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
-const home = mkdtempSync(join(tmpdir(), 'meshd-helm-'));
+const home = scratchDir('meshd-helm-');
 const helmEnv = { ...process.env, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'f'), HELM_DATA_HOME: join(home, 'd') };
 
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
@@ -102,7 +102,7 @@ describe('Helm chart', () => {
   });
 
   it('renders ConfigMaps meshd reads: `meshd inject` with them uses the chart values', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meshd-chart-'));
+    const dir = scratchDir('meshd-chart-');
     const docs = render('revision=canary', 'global.hub=registry.example/istio', 'global.tag=9.9.9', 'meshConfig.defaultConfig.concurrency=3');
     writeFileSync(join(dir, 'configmaps.yaml'), docs.filter((d) => d.kind === 'ConfigMap').map((d) => JSON.stringify(d)).join('\n---\n'));
     const pod = join(dir, 'pod.json');

@@ -1,12 +1,12 @@
 // `meshd serve` as a process: local mode reads and re-reads ConfigMaps from a directory, keeps the last
 // good settings on a bad change, and keeps serving through the shutdown delay after SIGTERM.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { getText, post, type TestServers } from '../helpers/servers.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let m: MeshdProcess;
@@ -29,7 +29,7 @@ async function proxyArgs(): Promise<string[]> {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'meshd-local-'));
+  dir = scratchDir('meshd-local-');
   cpSync(join(ROOT, 'test', 'fixtures', 'local'), dir, { recursive: true });
   m = await startMeshd(['--local-dir', dir, '--shutdown-delay', '2']);
   s = m;

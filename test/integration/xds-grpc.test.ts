@@ -3,8 +3,7 @@
 // Every change is a file rewrite that meshd picks up, debounces and pushes; the client is never restarted.
 import '../helpers/xds-rbac-env.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -18,6 +17,7 @@ import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process
 import { AdsClient, decoded, node } from '../helpers/ads-client.js';
 import { freePort } from '../helpers/servers.js';
 import { TYPE } from '../../src/xds/protos.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 xds.register();
 
@@ -76,7 +76,7 @@ async function until(what: string, pred: (counts: Record<string, number>) => boo
 
 before(async () => {
   [v1, v2, v3] = await Promise.all([startBackend('v1'), startBackend('v2'), startBackend('v3')]);
-  dir = mkdtempSync(join(tmpdir(), 'meshd-xds-'));
+  dir = scratchDir('meshd-xds-');
   setWorkloads([{ name: 'echo-v1', version: 'v1', port: v1.port }, { name: 'echo-v2', version: 'v2', port: v2.port }]);
   setRouting(subsets);
   m = await startMeshd(['--local-dir', dir]);
@@ -213,7 +213,7 @@ describe('proxyless gRPC through meshd xDS', () => {
     // Workload certificates as istio-agent writes them for gRPC, from a test mesh CA.
     const root = await createCA('test mesh root');
     const certDir = (sa: string): string => {
-      const d = mkdtempSync(join(tmpdir(), `meshd-certs-${sa}-`));
+      const d = scratchDir(`meshd-certs-${sa}-`);
       const id = `spiffe://cluster.local/ns/default/sa/${sa}`;
       const { csrPem, keyPem } = makeCsr([id]);
       writeFileSync(join(d, 'cert-chain.pem'), signWorkloadCsr({ signer: root, chainPem: root.certPem, rootsPem: root.certPem }, csrPem, [id], 3600).chain[0]!);

@@ -2,13 +2,13 @@
 // replaced in place is served to new connections without a restart.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createCA, createServingCert } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 let meshd: MeshdProcess;
 let dir: string;
@@ -34,7 +34,7 @@ function handshake(opts: Partial<ConnectionOptions>): Promise<{ ok: true; protoc
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'meshd-tls-'));
+  dir = scratchDir('meshd-tls-');
   await writeServing(await createCA('first'));
   meshd = await startMeshd(['--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]);
 });

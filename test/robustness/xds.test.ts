@@ -2,8 +2,7 @@
 // undecodable messages, oversized messages, a bad node, unknown types, a burst of streams. Each gets a
 // gRPC status (never a hang), and the process keeps serving well-formed clients.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -12,13 +11,14 @@ import { AdsClient, names, node } from '../helpers/ads-client.js';
 import { caClient } from '../helpers/ca-client.js';
 import { startMeshd, type MeshdProcess } from '../helpers/meshd-process.js';
 import { service, toYaml, workloadObjects } from '../helpers/mesh-objects.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 let meshd: MeshdProcess;
 const GRPC_NODE = 'sidecar~10.0.0.8~grpc.default~default.svc.cluster.local';
 const CLUSTER = 'outbound|7070||echo.default.svc.cluster.local';
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'meshd-xds-abuse-'));
+  const dir = scratchDir('meshd-xds-abuse-');
   writeFileSync(join(dir, 'mesh.yaml'), toYaml([service('echo', 'default', 7070, { app: 'echo' }), ...workloadObjects('echo', 'default', { name: 'echo-0', labels: { app: 'echo' }, port: 7070, address: '10.1.0.1' })]));
   meshd = await startMeshd(['--local-dir', dir]);
 });

@@ -4,11 +4,11 @@ import { X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { createCA, splitPem, type KeyPairPem } from '../../src/ca/self-signed.js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaError, CLOCK_SKEW_MS, signWorkloadCsr } from '../../src/ca/workload.js';
 import { makeCsr, opensslCsr } from '../helpers/csr.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const ID = 'spiffe://cluster.local/ns/apps/sa/echo';
 let root: KeyPairPem;
@@ -143,7 +143,7 @@ describe('workload certificates', () => {
   });
 
   it('issues certificates that OpenSSL verifies for client and server use', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meshd-verify-'));
+    const dir = scratchDir('meshd-verify-');
     try {
       for (const [name, csr] of [['rsa', makeCsr([ID]).csrPem], ['ec', opensslCsr({ key: 'ec', curve: 'P-256', sans: [ID] }).csrPem]] as const) {
         writeFileSync(join(dir, 'root.pem'), root.certPem);

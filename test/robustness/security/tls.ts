@@ -2,15 +2,15 @@
 // --tls-min-version, a bounded handshake, and a CA file that is never written through a symlink.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { caFile } from '../../../src/cli/ca-file.js';
 import { HANDSHAKE_TIMEOUT_MS } from '../../../src/net/tls-policy.js';
 import { startMeshd, type MeshdProcess } from '../../helpers/meshd-process.js';
+import { scratchDir } from '../../helpers/scratch.js';
 
 type Outcome = { ok: true; protocol: string; cipher: string } | { ok: false; error: string };
 
@@ -43,7 +43,7 @@ describe('security: TLS', () => {
   let victim: string;
   let caOut: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'meshd-sec-tls-'));
+    dir = scratchDir('meshd-sec-tls-');
     victim = join(dir, 'victim.txt');
     writeFileSync(victim, 'keep me\n');
     caOut = join(dir, 'ca.pem');

@@ -3,8 +3,7 @@
 // identity check, SDS authorization (same namespace, SubjectAccessReview), debug endpoint auth and the
 // CA's authenticators answer as istiod's do.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -26,6 +25,7 @@ import { startFakeKubeAuth, type FakeKubeAuth } from '../../helpers/fake-kube-au
 import { bearer, ISTIOD_NAME, meshCredentials, workloadCert } from '../../helpers/mesh-certs.js';
 import { startMeshd, type MeshdProcess } from '../../helpers/meshd-process.js';
 import { startTestXds, type TestXds } from '../../helpers/xds-server.js';
+import { scratchDir } from '../../helpers/scratch.js';
 
 const NS = 'shop';
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -54,7 +54,7 @@ export function xdsAuthTests(): void {
   describe('xds-auth: the SDS attack on a running meshd (local mode)', () => {
     let meshd: MeshdProcess;
     before(async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'meshd-sec-'));
+      const dir = scratchDir('meshd-sec-');
       writeFileSync(join(dir, 'objects.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [tlsSecret] }));
       meshd = await startMeshd(['--local-dir', dir, '--shutdown-delay', '0']);
     });
