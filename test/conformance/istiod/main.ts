@@ -24,6 +24,7 @@ import { admittedPod } from './admitted.js';
 import { mutate, prng } from './mutate.js';
 import { compareInjection, compareValidation, diffClass, readAnswer } from './compare.js';
 import { postReview, startIstiod, type Istiod } from './istiod.js';
+import { ratchet } from '../floors.js';
 
 type Obj = Record<string, unknown>;
 const NS = 'istio-system';
@@ -250,6 +251,9 @@ async function main(): Promise<void> {
     for (const s of scores) console.log(s);
     console.log(`biggest difference classes:\n${classes.slice(0, 12).join('\n')}`);
     console.log(`report: ${file} (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+    const problems = ratchet('istiod', scores);
+    for (const p of problems) console.error(p);
+    if (problems.length) process.exitCode = 1;
   } finally {
     await meshd?.close();
     await istiod?.close();
