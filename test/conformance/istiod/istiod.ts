@@ -15,6 +15,10 @@ import { freePort } from '../../helpers/servers.js';
 
 export interface Istiod {
   webhookPort: number;
+  /** Plaintext xDS (--grpcAddr, 15010 in a cluster). */
+  grpcPort: number;
+  /** Resolves when istiod's /ready answers 200: its informers have synced. */
+  ready(): Promise<void>;
   logs(): string;
   close(): Promise<void>;
 }
@@ -100,5 +104,9 @@ export async function startIstiod(bin: string, kubeconfig: string, env: NodeJS.P
     await close();
     throw e;
   }
-  return { webhookPort: https, logs: () => logs, close };
+  const ready = (): Promise<void> => waitFor('istiod to be ready', async () => {
+    const r = await fetch(`http://127.0.0.1:${http}/ready`).catch(() => undefined);
+    return r?.status === 200 ? true : undefined;
+  }, 60_000, () => logs.slice(-6000)).then(() => undefined);
+  return { webhookPort: https, grpcPort: grpc, ready, logs: () => logs, close };
 }

@@ -1,12 +1,12 @@
-// `npm run conformance:istiod`: real istiod and meshd side by side on one real API server (v1.36 from
+// `npm run conformance:istiod`: real istiod and meshd side by side on real API servers (v1.36 from
 // test/peers), with the same mesh config, injector values and injector config (Istio's own templates, as
-// Istio's chart puts them in the istio-sidecar-injector ConfigMap), and the same AdmissionReviews sent to
-// both /inject and both /validate. Prints one score line per part and writes every difference to a report
-// file. Scores are measurements: nothing here fails on a low score (no floor is recorded yet).
+// Istio's chart puts them in the istio-sidecar-injector ConfigMap: setup.ts). Prints score lines per part,
+// writes every difference to a report file, and fails when a score falls below its floor (floors.json).
 //
-// Parts so far: 1. injection (the inputs of Istio's injection goldens and MESHD_CONFORMANCE_PODS, default
-// 2,000, generated pods; with native sidecars, then again with classic ones), 2. validation (Istio's validation corpus and
-// MESHD_CONFORMANCE_VARIANTS, default 9, one-mutation variants of each corpus object).
+// Parts: 1. injection (the inputs of Istio's injection goldens and MESHD_CONFORMANCE_PODS, default 2,000,
+// generated pods; with native sidecars, then again with classic ones), 2. validation (Istio's validation
+// corpus and MESHD_CONFORMANCE_VARIANTS, default 9, one-mutation variants of each corpus object), 3. xDS
+// (xds-part.ts: meshes of xds-meshes.ts, each proxy connected to both).
 // Run by run.sh inside fresh network and PID namespaces; see README.md here.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,45 +15,19 @@ import fc from 'fast-check';
 import { parseYamlStream } from '../../../src/config/yaml.js';
 import { startMeshd, type MeshdProcess } from '../../helpers/meshd-process.js';
 import { startCluster, type Cluster } from '../../e2e/cluster.js';
-import { setClusterNode, waitForServiceAccount } from '../../e2e/fixtures.js';
-import { installIstioCrds } from '../../e2e/kube-tools.js';
+import { waitForServiceAccount } from '../../e2e/fixtures.js';
 import { admissiblePod } from '../../fuzz/pods.js';
-import { FIXTURES, INJECT_DIR, injectableDocs, istioTemplates, objectToPod, parseCases } from '../inject.js';
+import { INJECT_DIR, injectableDocs, objectToPod, parseCases } from '../inject.js';
 import { DIR as VALIDATION_DIR, cases as validationCases } from '../validation.js';
 import { admittedPod } from './admitted.js';
 import { mutate, prng } from './mutate.js';
 import { compareInjection, compareValidation, diffClass, readAnswer } from './compare.js';
 import { postReview, startIstiod, type Istiod } from './istiod.js';
 import { ratchet } from '../floors.js';
+import { configure, NS } from './setup.js';
+import { xdsPart } from './xds-part.js';
 
 type Obj = Record<string, unknown>;
-const NS = 'istio-system';
-
-/** The istio-sidecar-injector ConfigMap's `config` key as Istio's chart renders it for these values. */
-function injectorConfig(values: Obj): string {
-  const hook = (values.sidecarInjectorWebhook ?? {}) as Obj;
-  const defaults = (hook.defaultTemplates as string[] | undefined) ?? [];
-  return JSON.stringify({
-    defaultTemplates: defaults.length > 0 ? defaults : ['sidecar'],
-    policy: ((values.global as Obj).proxy as Obj).autoInject,
-    alwaysInjectSelector: hook.alwaysInjectSelector ?? [],
-    neverInjectSelector: hook.neverInjectSelector ?? [],
-    injectedAnnotations: hook.injectedAnnotations ?? {},
-    templates: { ...istioTemplates(), ...((hook.templates as Record<string, string>) ?? {}) },
-  });
-}
-
-async function configure(cluster: Cluster): Promise<void> {
-  const core = cluster.kc.makeApiClient(CoreV1Api);
-  installIstioCrds(cluster.kubeconfig);
-  await core.createNamespace({ body: { metadata: { name: NS } } });
-  // Both decide native sidecars from the nodes: one node of the API server's release (v1.36: native).
-  await setClusterNode(core, cluster);
-  const valuesText = readFileSync(join(FIXTURES, 'injector-values.test-default.json'), 'utf8');
-  const values = JSON.parse(valuesText) as Obj;
-  await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'istio' }, data: { mesh: readFileSync(join(FIXTURES, 'mesh.test-default.yaml'), 'utf8') } } });
-  await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'istio-sidecar-injector' }, data: { values: valuesText, config: injectorConfig(values) } } });
-}
 
 interface Report {
   lines: string[];
@@ -208,10 +182,8 @@ async function validationPart(istiod: Istiod, meshd: MeshdProcess, report: Repor
   ];
 }
 
-async function main(): Promise<void> {
-  const peers = process.env.MESHD_PEERS_BIN;
-  if (!peers) throw new Error('MESHD_PEERS_BIN is not set: run with `npm run conformance:istiod`');
-  const outDir = process.env.MESHD_CONFORMANCE_OUT ?? join(import.meta.dirname, '..', '..', '..', '.conformance');
+/** Parts 1 and 2 on one API server: injection (native, then classic sidecars) and validation. */
+async function admissionParts(peers: string, report: Report, parts: Set<string>): Promise<{ scores: string[]; version: string }> {
   const generated = Number(process.env.MESHD_CONFORMANCE_PODS ?? 2000);
   // 9 variants of each of the 607 corpus objects: 5,463 generated objects.
   const variants = Number(process.env.MESHD_CONFORMANCE_VARIANTS ?? 9);
@@ -219,7 +191,6 @@ async function main(): Promise<void> {
   const cluster = await startCluster();
   let istiod: Istiod | undefined;
   let meshd: MeshdProcess | undefined;
-  const report: Report = { lines: [], classes: new Map() };
   try {
     await configure(cluster);
     const pods = [...goldenInputs(), ...generatedInputs(generated)];
@@ -227,38 +198,70 @@ async function main(): Promise<void> {
     let validation: string[] = [];
     // Native sidecars as both choose them from the Node (auto), then classic ones for both (false).
     for (const [round, native] of [['native sidecars (auto, kubelet v1.36)', 'auto'], ['classic sidecars (ENABLE_NATIVE_SIDECARS=false)', 'false']] as const) {
+      if (!parts.has('inject') && native === 'false') continue;
       // istiod first: it creates istio-ca-secret, which meshd then loads, so both sign with one root.
       istiod = await startIstiod(join(peers, 'pilot-discovery'), cluster.kubeconfig, { ENABLE_NATIVE_SIDECARS: native });
       meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--shutdown-delay', '0'], { ENABLE_LEADER_ELECTION: 'false', POD_NAMESPACE: NS, ENABLE_NATIVE_SIDECARS: native });
       console.log(`istiod and meshd up on Kubernetes ${cluster.version} (${round}) after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      rounds.push([round, await injectionPart(cluster, istiod, meshd, report, pods, native === 'auto' ? 'native' : 'classic')]);
-      if (native === 'auto') validation = await validationPart(istiod, meshd, report, validationInputs(variants));
+      if (parts.has('inject')) rounds.push([round, await injectionPart(cluster, istiod, meshd, report, pods, native === 'auto' ? 'native' : 'classic')]);
+      if (native === 'auto' && parts.has('validation')) validation = await validationPart(istiod, meshd, report, validationInputs(variants));
       await meshd.close();
       await istiod.close();
       meshd = istiod = undefined;
     }
-    const scores = [...injectionScores(rounds), ...validation];
-    mkdirSync(outDir, { recursive: true });
-    const file = join(outDir, 'istiod-differences.txt');
-    const classes = [...report.classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${n}\t${c}`);
-    writeFileSync(file, [
-      `# meshd vs istiod (${cluster.version}); inputs from ${INJECT_DIR} and ${VALIDATION_DIR}`,
-      '# "got" is meshd, "want" is istiod.',
-      ...scores,
-      '', '# difference classes (inputs affected, by field path)', ...classes,
-      '', '# differences by input', ...report.lines, '',
-    ].join('\n'));
-    for (const s of scores) console.log(s);
-    console.log(`biggest difference classes:\n${classes.slice(0, 12).join('\n')}`);
-    console.log(`report: ${file} (${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
-    const problems = ratchet('istiod', scores);
-    for (const p of problems) console.error(p);
-    if (problems.length) process.exitCode = 1;
+    return { scores: [...(rounds.length ? injectionScores(rounds) : []), ...validation], version: cluster.version };
   } finally {
     await meshd?.close();
     await istiod?.close();
     await cluster.stop();
   }
+}
+
+function writeReport(file: string, title: string, scores: string[], report: Report): string[] {
+  const classes = [...report.classes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `  ${n}\t${c}`);
+  writeFileSync(file, [
+    title, '# "got" is meshd, "want" is istiod.', ...scores,
+    '', '# difference classes (inputs affected, by field path)', ...classes,
+    '', '# differences by input', ...report.lines, '',
+  ].join('\n'));
+  return classes;
+}
+
+async function main(): Promise<void> {
+  const peers = process.env.MESHD_PEERS_BIN;
+  const tools = process.env.MESHD_TOOLS_BIN;
+  if (!peers || !tools) throw new Error('MESHD_PEERS_BIN/MESHD_TOOLS_BIN are not set: run with `npm run conformance:istiod`');
+  const outDir = process.env.MESHD_CONFORMANCE_OUT ?? join(import.meta.dirname, '..', '..', '..', '.conformance');
+  // All parts by default; MESHD_CONFORMANCE_PARTS=xds (say) runs one while working on it. Floors are
+  // checked only for the parts that ran.
+  const parts = new Set((process.env.MESHD_CONFORMANCE_PARTS ?? 'inject,validation,xds').split(','));
+  const started = Date.now();
+  mkdirSync(outDir, { recursive: true });
+  const scores: string[] = [];
+  if (parts.has('inject') || parts.has('validation')) {
+    const report: Report = { lines: [], classes: new Map() };
+    const r = await admissionParts(peers, report, parts);
+    const file = join(outDir, 'istiod-differences.txt');
+    const classes = writeReport(file, `# meshd vs istiod (${r.version}); inputs from ${INJECT_DIR} and ${VALIDATION_DIR}`, r.scores, report);
+    for (const s of r.scores) console.log(s);
+    console.log(`biggest difference classes:\n${classes.slice(0, 12).join('\n')}`);
+    console.log(`report: ${file}`);
+    scores.push(...r.scores);
+  }
+  if (parts.has('xds')) {
+    const report: Report = { lines: [], classes: new Map() };
+    const xds = await xdsPart(peers, join(tools, 'xdsdump'), report);
+    const file = join(outDir, 'xds-differences.txt');
+    const classes = writeReport(file, '# xDS resources: meshd vs istiod, per mesh, proxy, type and resource', xds, report);
+    for (const s of xds) console.log(s);
+    console.log(`biggest xDS difference classes:\n${classes.slice(0, 15).join('\n')}`);
+    console.log(`report: ${file}`);
+    scores.push(...xds);
+  }
+  console.log(`${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+  const problems = ratchet('istiod', scores);
+  for (const p of problems) console.error(p);
+  if (problems.length) process.exitCode = 1;
 }
 
 await main();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run conformance:istiod`: builds (or finds in the cache) the peers, then runs main.ts inside fresh
+# `npm run conformance:istiod`: builds (or finds in the cache) the peers and the xDS tools, then runs main.ts inside fresh
 # network and PID namespaces with only loopback up, as the e2e suite does (test/e2e/run.sh): nothing
 # leaves the machine, and etcd, kube-apiserver, istiod and meshd all end with the run.
 set -euo pipefail
@@ -7,6 +7,7 @@ root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cd "$root"
 export MESHD_PEERS_BIN="$(MESHD_PEERS_ONLY="kube-apiserver kube-controller-manager etcd pilot-discovery" bash test/peers/build.sh | tail -n 1)"
 export MESHD_KUBE_BIN="$MESHD_PEERS_BIN"
+export MESHD_TOOLS_BIN="$(bash test/peers/tools.sh | tail -n 1)"
 export MESHD_KUBE_TOOLS="$(bash test/e2e/kube-tools.sh | tail -n 1)"
 export MESHD_CONFORMANCE_OUT="${MESHD_CONFORMANCE_OUT:-$root/.conformance}"
 command -v ip >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
