@@ -2,7 +2,7 @@
 // what it must still report, one row per behaviour.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareDumps, normalise, xdsDiffClass, type Dump } from '../conformance/istiod/xds-compare.js';
+import { compareDumps, leafAgreement, normalise, xdsDiffClass, type Dump } from '../conformance/istiod/xds-compare.js';
 
 const LDS = 'type.googleapis.com/envoy.config.listener.v3.Listener';
 const RDS = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
@@ -46,4 +46,14 @@ describe('xDS comparison', () => {
   it('leaves scalars and ordinary strings alone', () => {
     assert.deepEqual(normalise({ a: 1, b: 'x', c: [2, 1] }), { a: 1, b: 'x', c: [2, 1] });
   });
+});
+
+describe('leaf field agreement', () => {
+  const rows: Array<{ name: string; a: unknown; b: unknown; want: { total: number; equal: number } }> = [
+    { name: 'equal objects agree on every leaf', a: { x: 1, y: { z: 'a' } }, b: { x: 1, y: { z: 'a' } }, want: { total: 2, equal: 2 } },
+    { name: 'a field only one side has counts once, unequal', a: { x: 1 }, b: { x: 1, y: 2 }, want: { total: 2, equal: 1 } },
+    { name: 'a missing subtree counts its leaves', a: {}, b: { y: { p: 1, q: 2 } }, want: { total: 2, equal: 0 } },
+    { name: 'lists compare by index', a: { l: [1, 2] }, b: { l: [1, 3] }, want: { total: 2, equal: 1 } },
+  ];
+  for (const row of rows) it(row.name, () => assert.deepEqual(leafAgreement(row.a, row.b), row.want));
 });

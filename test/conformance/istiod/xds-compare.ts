@@ -57,6 +57,27 @@ export interface TypeResult {
   diffs: Map<string, string[]>;
   invalidMeshd: Record<string, string>;
   invalidIstiod: Record<string, string>;
+  /** Leaf fields of resources both sent: how many there are (either side) and how many are equal. */
+  fields: { total: number; equal: number };
+}
+
+/** Counts the leaf fields of two JSON values (by path, either side) and those equal on both. */
+export function leafAgreement(a: unknown, b: unknown): { total: number; equal: number } {
+  const isContainer = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  if (!isContainer(a) || !isContainer(b) || Array.isArray(a) !== Array.isArray(b)) {
+    const leaves = (v: unknown): number => (isContainer(v) ? Object.values(v).reduce<number>((n, x) => n + leaves(x), 0) || 1 : 1);
+    const n = Math.max(a === undefined ? 0 : leaves(a), b === undefined ? 0 : leaves(b));
+    return { total: n, equal: isDeepStrictEqual(a, b) ? n : 0 };
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  let total = 0;
+  let equal = 0;
+  for (const k of keys) {
+    const r = leafAgreement(a[k], b[k]);
+    total += r.total;
+    equal += r.equal;
+  }
+  return { total, equal };
 }
 
 export function compareDumps(meshd: Dump, istiod: Dump): TypeResult[] {
@@ -65,12 +86,15 @@ export function compareDumps(meshd: Dump, istiod: Dump): TypeResult[] {
     const s = istiod.resources[url] ?? {};
     const names = [...new Set([...Object.keys(m), ...Object.keys(s)])].sort();
     const r: TypeResult = { type, total: names.length, identical: 0, onlyMeshd: [], onlyIstiod: [], diffs: new Map(),
-      invalidMeshd: meshd.invalid[url] ?? {}, invalidIstiod: istiod.invalid[url] ?? {} };
+      invalidMeshd: meshd.invalid[url] ?? {}, invalidIstiod: istiod.invalid[url] ?? {}, fields: { total: 0, equal: 0 } };
     for (const n of names) {
       if (!(n in s)) r.onlyMeshd.push(n);
       else if (!(n in m)) r.onlyIstiod.push(n);
       else {
         const [a, b] = [normalise(m[n]), normalise(s[n])];
+        const f = leafAgreement(a, b);
+        r.fields.total += f.total;
+        r.fields.equal += f.equal;
         if (isDeepStrictEqual(a, b)) r.identical++;
         else r.diffs.set(n, diffPaths(a, b));
       }

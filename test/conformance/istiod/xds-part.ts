@@ -30,9 +30,11 @@ interface Tally {
   onlyIstiod: number;
   invalidMeshd: number;
   invalidIstiod: number;
+  fields: number;
+  fieldsEqual: number;
 }
 
-const zero = (): Tally => ({ total: 0, identical: 0, onlyMeshd: 0, onlyIstiod: 0, invalidMeshd: 0, invalidIstiod: 0 });
+const zero = (): Tally => ({ total: 0, identical: 0, onlyMeshd: 0, onlyIstiod: 0, invalidMeshd: 0, invalidIstiod: 0, fields: 0, fieldsEqual: 0 });
 
 /** Runs xdsdump as `proxy` against a control plane's plaintext xDS port. */
 export function dump(bin: string, port: number, proxy: ProxySpec, nodeFile: string): Dump {
@@ -120,6 +122,8 @@ function add(t: Tally, r: TypeResult): void {
   t.onlyIstiod += r.onlyIstiod.length;
   t.invalidMeshd += Object.keys(r.invalidMeshd).length;
   t.invalidIstiod += Object.keys(r.invalidIstiod).length;
+  t.fields += r.fields.total;
+  t.fieldsEqual += r.fields.equal;
 }
 
 async function runMesh(mesh: Mesh, peers: string, xdsdump: string, report: XdsReport, byType: Map<string, Tally>, byProxy: Map<string, Tally>): Promise<void> {
@@ -162,13 +166,14 @@ export async function xdsPart(peers: string, xdsdump: string, report: XdsReport)
   const byProxy = new Map<string, Tally>();
   const meshes = MESHES.map((make) => make());
   for (const mesh of meshes) await runMesh(mesh, peers, xdsdump, report, byType, byProxy);
-  const all = [...byType.values()].reduce((a, t) => ({
-    total: a.total + t.total, identical: a.identical + t.identical, onlyMeshd: a.onlyMeshd + t.onlyMeshd,
-    onlyIstiod: a.onlyIstiod + t.onlyIstiod, invalidMeshd: a.invalidMeshd + t.invalidMeshd, invalidIstiod: a.invalidIstiod + t.invalidIstiod,
-  }), zero());
+  const all = [...byType.values()].reduce((a, t) => {
+    for (const k of Object.keys(a) as Array<keyof Tally>) a[k] += t[k];
+    return a;
+  }, zero());
   const proxies = meshes.reduce((n, m) => n + m.proxies.length, 0);
   const detail = (t: Tally): string =>
-    `${t.onlyIstiod} only from istiod, ${t.onlyMeshd} only from meshd; fail Envoy's validation: meshd ${t.invalidMeshd}, istiod ${t.invalidIstiod}`;
+    `${t.onlyIstiod} only from istiod, ${t.onlyMeshd} only from meshd; fail Envoy's validation: meshd ${t.invalidMeshd}, ` +
+    `istiod ${t.invalidIstiod}; ${t.fieldsEqual}/${t.fields} leaf fields equal where both sent it`;
   return [
     ...[...byType].map(([type, t]) => `${t.identical}/${t.total} ${type} resources identical to istiod (${detail(t)})`),
     `  all types: ${all.identical}/${all.total} identical over ${meshes.length} meshes and ${proxies} proxies (${meshes.map((m) => m.name).join('; ')})`,
