@@ -24,6 +24,7 @@ import { mutate, prng } from './mutate.js';
 import { compareInjection, compareValidation, diffClass, readAnswer } from './compare.js';
 import { postReview, startIstiod, type Istiod } from './istiod.js';
 import { ratchet } from '../floors.js';
+import { xdsdumpBin } from '../../peers/tools.js';
 import { configure, NS } from './setup.js';
 import { xdsPart } from './xds-part.js';
 
@@ -229,8 +230,7 @@ function writeReport(file: string, title: string, scores: string[], report: Repo
 
 async function main(): Promise<void> {
   const peers = process.env.MESHD_PEERS_BIN;
-  const tools = process.env.MESHD_TOOLS_BIN;
-  if (!peers || !tools) throw new Error('MESHD_PEERS_BIN/MESHD_TOOLS_BIN are not set: run with `npm run conformance:istiod`');
+  if (!peers) throw new Error('MESHD_PEERS_BIN is not set: run with `npm run conformance:istiod`');
   const outDir = process.env.MESHD_CONFORMANCE_OUT ?? join(import.meta.dirname, '..', '..', '..', '.conformance');
   // All parts by default; MESHD_CONFORMANCE_PARTS=xds (say) runs one while working on it. Floors are
   // checked only for the parts that ran.
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
   }
   if (parts.has('xds')) {
     const report: Report = { lines: [], classes: new Map() };
-    const xds = await xdsPart(peers, join(tools, 'xdsdump'), report);
+    const xds = await xdsPart(peers, xdsdumpBin(), report);
     const file = join(outDir, 'xds-differences.txt');
     const classes = writeReport(file, '# xDS resources: meshd vs istiod, per mesh, proxy, type and resource', xds, report);
     for (const s of xds) console.log(s);

@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cd "$root"
 export MESHD_PEERS_BIN="$(MESHD_PEERS_ONLY="kube-apiserver kube-controller-manager etcd pilot-discovery" bash test/peers/build.sh | tail -n 1)"
 export MESHD_KUBE_BIN="$MESHD_PEERS_BIN"
-export MESHD_TOOLS_BIN="$(bash test/peers/tools.sh | tail -n 1)"
+export MESHD_XDSDUMP_BIN="$(bash test/peers/tools.sh | tail -n 1)/xdsdump"
 export MESHD_KUBE_TOOLS="$(bash test/e2e/kube-tools.sh | tail -n 1)"
 export MESHD_CONFORMANCE_OUT="${MESHD_CONFORMANCE_OUT:-$root/.conformance}"
 command -v ip >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
