@@ -40,7 +40,8 @@ export function synczClientConfigs(discovery: DiscoveryServer, namespace?: strin
   return [...discovery.connections.values()]
     .filter((c) => c.proxy.metadata.PROXY_CONFIG !== undefined && (!namespace || c.proxy.namespace === namespace))
     .map((c) => ({
-      node: { id: c.proxy.id, metadata: toStruct(reportedMetadata(c.proxy.metadata)) },
+      // istiod's proxy ID is the node id's `<pod>.<namespace>` part, which istioctl prints and matches on.
+      node: { id: c.proxy.id.split('~')[2] ?? c.proxy.id, metadata: toStruct(reportedMetadata(c.proxy.metadata)) },
       generic_xds_configs: [...c.watches].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([typeUrl, w]) => ({
         type_url: typeUrl,
         config_status: configStatus(w),

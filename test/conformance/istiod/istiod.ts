@@ -15,6 +15,9 @@ import { freePort } from '../../helpers/servers.js';
 
 export interface Istiod {
   webhookPort: number;
+  /** xDS in plain text (istiod's 15010) and over TLS (15012). */
+  grpcPort: number;
+  grpcTlsPort: number;
   logs(): string;
   close(): Promise<void>;
 }
@@ -100,5 +103,5 @@ export async function startIstiod(bin: string, kubeconfig: string, env: NodeJS.P
     await close();
     throw e;
   }
-  return { webhookPort: https, logs: () => logs, close };
+  return { webhookPort: https, grpcPort: grpc, grpcTlsPort: grpcTls, logs: () => logs, close };
 }
