@@ -22,6 +22,8 @@ import { createMetrics } from '../telemetry/metrics.js';
 import { DiscoveryServer, type DiscoveryOptions } from '../xds/ads.js';
 import type { DebounceOptions } from '../xds/debounce.js';
 import { startXdsServer, streamAuth, type XdsServer } from '../xds/server.js';
+import { installDebugTypes } from '../xds/debug-types.js';
+import { MESHD_VERSION } from '../version.js';
 import { clientCertAuthenticator } from '../security/authenticate.js';
 import { installSdsAuthorization, kubeSecretAccessReview } from '../security/secret-access.js';
 import { startXdsUpdates } from '../xds/updates.js';
@@ -195,11 +197,16 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     secureServices: ca,
     secureAuth,
   }, logger);
-  const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery, {
-    authenticators: tokens(['bearer', 'istio']), // istiod also takes `Istio <token>` over HTTP
+  const debugRules = {
     namespaceRules: opts.security.debugEndpointAuth,
     systemNamespace: () => String(settings.current.mesh.rootNamespace || 'istio-system'),
     allowedNamespaces: new Set(opts.security.debugAllowedNamespaces),
+  };
+  // istioctl proxy-status --xds-address asks the ADS stream itself (istio.io/debug/syncz).
+  installDebugTypes(discovery, { ...debugRules, controlPlane: { id: process.env.POD_NAME ?? '', version: MESHD_VERSION } }, logger);
+  const monitoring = buildMonitoringApp(logger, metrics, readiness, discovery, {
+    authenticators: tokens(['bearer', 'istio']), // istiod also takes `Istio <token>` over HTTP
+    ...debugRules,
   });
   await admission.ready();
   await webhook.listen({ host: opts.address, port: opts.webhookPort });

@@ -4,6 +4,7 @@
 // namespace (the mesh's root namespace) or of DEBUG_ENDPOINT_AUTH_ALLOWED_NAMESPACES sees everything,
 // any other only the per-proxy views (403 for the rest), and only for proxies of its own namespace.
 import { BlockList, isIP } from 'node:net';
+import type { VerifiedIdentity } from '../types.js';
 import { authenticate, parseSpiffeId, type Authenticator } from './authenticate.js';
 
 export interface DebugAuthOptions {
@@ -35,13 +36,28 @@ export function isLoopback(address: string | undefined): boolean {
 export function debugDecision(
   identities: string[],
   path: string,
-  opts: Pick<DebugAuthOptions, 'namespaceRules' | 'systemNamespace' | 'allowedNamespaces'>,
+  opts: DebugNamespaceRules,
 ): DebugAccess {
   if (!opts.namespaceRules) return { all: true };
   const namespace = identities.map(parseSpiffeId).find((id) => id)?.namespace;
   if (!namespace) return { status: 403 };
   if (namespace === opts.systemNamespace() || opts.allowedNamespaces.has(namespace)) return { all: true };
   return NAMESPACE_DEBUG_PATHS.has(path.replace(/^\/debug\//, '')) ? { all: false, namespace } : { status: 403 };
+}
+
+/** The namespace rules without the authenticators: what the xDS debug types need. */
+export type DebugNamespaceRules = Pick<DebugAuthOptions, 'namespaceRules' | 'systemNamespace' | 'allowedNamespaces'>;
+
+/**
+ * Who may ask the xDS debug types on an ADS stream (istiod's StatusGen): with ENABLE_DEBUG_ENDPOINT_AUTH a
+ * stream without a verified identity (the plain-text port) is refused (401), the system namespace and the
+ * allowed ones see every proxy, any other namespace its own proxies only. Without it, anyone sees all.
+ */
+export function xdsDebugScope(identity: VerifiedIdentity | undefined, opts: DebugNamespaceRules): DebugAccess {
+  if (!opts.namespaceRules) return { all: true };
+  if (!identity) return { status: 401 };
+  const { namespace } = identity;
+  return namespace === opts.systemNamespace() || opts.allowedNamespaces.has(namespace) ? { all: true } : { all: false, namespace };
 }
 
 export async function debugAccess(

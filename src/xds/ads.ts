@@ -42,6 +42,8 @@ export interface DiscoveryResponse {
   resources: WireResource[];
   type_url: string;
   nonce: string;
+  /** Who answered (istiod sends it on istio.io/debug/syncz only). */
+  control_plane?: { identifier: string };
 }
 
 export interface DeltaDiscoveryResponse {
@@ -77,7 +79,10 @@ export const DEFAULT_DISCOVERY_OPTIONS: DiscoveryOptions = {
 };
 
 /** gRPC status codes the core ends streams with. */
-export const GRPC_STATUS = { RESOURCE_EXHAUSTED: 8 } as const;
+export const GRPC_STATUS = { RESOURCE_EXHAUSTED: 8, UNAUTHENTICATED: 16 } as const;
+
+/** istiod's status types (istio.io/debug/syncz, ...): answered on request, never watched. */
+export const DEBUG_TYPE_PREFIX = 'istio.io/debug/';
 
 /** The types meshd generates; requests for others are ignored and keep no state. */
 const SERVED_TYPES = new Set(PUSH_ORDER);
@@ -92,6 +97,8 @@ export interface Watch {
   nonceAcked?: string;
   versionSent?: string;
   versionAcked?: string;
+  /** When the last response on this watch was sent. */
+  sentAt?: Date;
   lastError?: string;
   /** Answer the next request even if it looks like an ACK (EDS while clusters warm). */
   alwaysRespond: boolean;
@@ -160,6 +167,15 @@ export class DiscoveryServer {
     for (const conn of this.connections.values()) this.enqueuePush(conn, start);
   }
 
+  /** Answers istio.io/debug/ requests on a SotW stream (debug-types.ts); unset, they are ignored like unserved types. */
+  debugRequests: ((conn: Connection, req: DiscoveryRequest) => void) | undefined;
+
+  /** Ends a stream with a status (reset if it cannot drain within the send timeout); it is forgotten at once. */
+  fail(conn: Connection, code: number, details: string): void {
+    this.forget(conn);
+    conn.sink.close(code, details, this.opts.sendTimeoutMs);
+  }
+
   /** SDS authorization: which requested secret names a proxy may be sent (none unless serve wires the review in). */
   authorizeSecrets: (proxy: ProxyInfo, names: string[]) => string[] = () => [];
 
@@ -208,8 +224,7 @@ export class DiscoveryServer {
     const { id: proxy, namespace } = conn.proxy;
     const fields = { proxy, namespace, type: shortType(typeUrl), names, limit: this.opts.maxNames };
     this.logger.warn(fields, 'xDS request refused: too many resource names');
-    this.forget(conn);
-    conn.sink.close(GRPC_STATUS.RESOURCE_EXHAUSTED, details, this.opts.sendTimeoutMs);
+    this.fail(conn, GRPC_STATUS.RESOURCE_EXHAUSTED, details);
   }
 
   /** Whether the connection, with this request applied, watches more names than allowed (then it is refused). */
@@ -228,6 +243,7 @@ export class DiscoveryServer {
   private stamp(w: Watch, typeUrl: string, version: string): string {
     w.nonceSent = `${version}-${(++this.nonceCounter).toString(36)}`;
     w.versionSent = version;
+    w.sentAt = new Date();
     this.metrics.pushes.inc({ type: shortType(typeUrl) });
     return w.nonceSent;
   }
@@ -256,7 +272,10 @@ export class DiscoveryServer {
   /** Handles one SotW request (istiod's ShouldRespond, then the response). */
   handleSotw(conn: Connection, req: DiscoveryRequest): void {
     const typeUrl = req.type_url ?? '';
-    if (conn.closed || !SERVED_TYPES.has(typeUrl)) return;
+    if (conn.closed) return;
+    // Debug requests start no watch (istiod's processRequest answers them apart).
+    if (typeUrl.startsWith(DEBUG_TYPE_PREFIX)) return void this.debugRequests?.(conn, req);
+    if (!SERVED_TYPES.has(typeUrl)) return;
     const requested = req.resource_names ?? [];
     if (requested.length > this.opts.maxNames) return void this.overLimit(conn, typeUrl, requested.length);
     const names = new Set(requested);

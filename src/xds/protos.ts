@@ -33,6 +33,8 @@ const FILES = [
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
   'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
+  // ClientConfig, the answer to istio.io/debug/syncz.
+  'envoy/service/status/v3/csds.proto',
 ];
 
 export const TYPE = {

@@ -15,8 +15,9 @@ import { freePort } from '../../helpers/servers.js';
 
 export interface Istiod {
   webhookPort: number;
-  /** Plaintext xDS (--grpcAddr, 15010 in a cluster). */
+  /** xDS in plain text (istiod's 15010) and over TLS (15012). */
   grpcPort: number;
+  grpcTlsPort: number;
   /** Resolves when istiod's /ready answers 200: its informers have synced. */
   ready(): Promise<void>;
   logs(): string;
@@ -108,5 +109,5 @@ export async function startIstiod(bin: string, kubeconfig: string, env: NodeJS.P
     const r = await fetch(`http://127.0.0.1:${http}/ready`).catch(() => undefined);
     return r?.status === 200 ? true : undefined;
   }, 60_000, () => logs.slice(-6000)).then(() => undefined);
-  return { webhookPort: https, grpcPort: grpc, ready, logs: () => logs, close };
+  return { webhookPort: https, grpcPort: grpc, grpcTlsPort: grpcTls, ready, logs: () => logs, close };
 }
