@@ -12,7 +12,12 @@ export interface CertFiles {
 }
 
 /** The leaf names exactly `identity`, is valid now, matches the key, and chains to one of `meshRootsPem`. */
-export function checkWorkloadCert(files: CertFiles, meshRootsPem: string, identity: string, now = new Date()): string[] {
+export function checkWorkloadCert(
+  files: CertFiles,
+  meshRootsPem: string,
+  identity: string,
+  now = new Date(),
+): string[] {
   const problems: string[] = [];
   let chain: X509Certificate[];
   let roots: X509Certificate[];
@@ -25,9 +30,11 @@ export function checkWorkloadCert(files: CertFiles, meshRootsPem: string, identi
   const leaf = chain[0];
   if (!leaf) return ['cert-chain.pem holds no certificate'];
   const sans = uriSans(leaf.subjectAltName);
-  if (sans.length !== 1 || sans[0] !== identity) problems.push(`the leaf names ${JSON.stringify(sans)}, not [${identity}]`);
+  if (sans.length !== 1 || sans[0] !== identity)
+    problems.push(`the leaf names ${JSON.stringify(sans)}, not [${identity}]`);
   const t = now.getTime();
-  if (t < new Date(leaf.validFrom).getTime() || t > new Date(leaf.validTo).getTime()) problems.push(`the leaf is not valid now (${leaf.validFrom} - ${leaf.validTo})`);
+  if (t < new Date(leaf.validFrom).getTime() || t > new Date(leaf.validTo).getTime())
+    problems.push(`the leaf is not valid now (${leaf.validFrom} - ${leaf.validTo})`);
   try {
     if (!leaf.checkPrivateKey(createPrivateKey(files.keyPem))) problems.push('key.pem is not the leaf’s key');
   } catch (e) {
@@ -35,7 +42,8 @@ export function checkWorkloadCert(files: CertFiles, meshRootsPem: string, identi
   }
   // Each certificate is signed by the next; the last by a mesh root (or it is one).
   for (let i = 0; i + 1 < chain.length; i++) {
-    if (!chain[i]!.verify(chain[i + 1]!.publicKey)) problems.push(`certificate ${i} of the chain is not signed by certificate ${i + 1}`);
+    if (!chain[i]!.verify(chain[i + 1]!.publicKey))
+      problems.push(`certificate ${i} of the chain is not signed by certificate ${i + 1}`);
   }
   const last = chain[chain.length - 1]!;
   const anchored = roots.some((r) => last.raw.equals(r.raw) || (last.checkIssued(r) && last.verify(r.publicKey)));
@@ -46,7 +54,8 @@ export function checkWorkloadCert(files: CertFiles, meshRootsPem: string, identi
   } catch {
     problems.push('root-cert.pem does not parse');
   }
-  if (!fileRoots.some((f) => roots.some((r) => f.raw.equals(r.raw)))) problems.push('root-cert.pem does not hold meshd’s root');
+  if (!fileRoots.some((f) => roots.some((r) => f.raw.equals(r.raw))))
+    problems.push('root-cert.pem does not hold meshd’s root');
   return problems;
 }
 
@@ -74,16 +83,28 @@ export function checkBootstrap(b: GrpcBootstrap, want: BootstrapExpectation): st
   const uri = servers[0]?.server_uri ?? '';
   // gRPC reads unix:///p as the absolute path /p; the agent writes `unix:///` before an absolute path.
   const path = uri.startsWith('unix:') ? uri.slice('unix:'.length).replace(/^\/+/, '/') : '';
-  if (servers.length !== 1 || path !== want.socket) problems.push(`xds_servers is ${JSON.stringify(servers)}, not the agent's socket ${want.socket}`);
+  if (servers.length !== 1 || path !== want.socket)
+    problems.push(`xds_servers is ${JSON.stringify(servers)}, not the agent's socket ${want.socket}`);
   if (b.node?.id !== want.nodeId) problems.push(`node.id is ${JSON.stringify(b.node?.id)}, not ${want.nodeId}`);
   const meta = b.node?.metadata ?? {};
-  for (const [k, v] of [['GENERATOR', 'grpc'], ['NAMESPACE', want.namespace], ['SERVICE_ACCOUNT', want.serviceAccount]] as const) {
+  for (const [k, v] of [
+    ['GENERATOR', 'grpc'],
+    ['NAMESPACE', want.namespace],
+    ['SERVICE_ACCOUNT', want.serviceAccount],
+  ] as const) {
     if (meta[k] !== v) problems.push(`node.metadata.${k} is ${JSON.stringify(meta[k])}, not ${v}`);
   }
   const provider = b.certificate_providers?.default;
   const cfg = provider?.config ?? {};
-  const files = { certificate_file: 'cert-chain.pem', private_key_file: 'key.pem', ca_certificate_file: 'root-cert.pem' };
+  const files = {
+    certificate_file: 'cert-chain.pem',
+    private_key_file: 'key.pem',
+    ca_certificate_file: 'root-cert.pem',
+  };
   if (provider?.plugin_name !== 'file_watcher') problems.push('no file_watcher certificate provider named default');
-  else for (const [k, f] of Object.entries(files)) if (cfg[k] !== `${want.certDir}/${f}`) problems.push(`certificate provider ${k} is ${JSON.stringify(cfg[k])}, not ${want.certDir}/${f}`);
+  else
+    for (const [k, f] of Object.entries(files))
+      if (cfg[k] !== `${want.certDir}/${f}`)
+        problems.push(`certificate provider ${k} is ${JSON.stringify(cfg[k])}, not ${want.certDir}/${f}`);
   return problems;
 }

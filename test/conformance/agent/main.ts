@@ -34,11 +34,21 @@ async function main(): Promise<number> {
   const bin = process.env.MESHD_PEERS_BIN;
   const agentBin = bin ? join(bin, 'pilot-agent') : '';
   if (!agentBin || !existsSync(agentBin)) {
-    console.error(`cannot run: no pilot-agent in MESHD_PEERS_BIN (${bin ?? 'unset'}); run with \`npm run conformance:agent\``);
+    console.error(
+      `cannot run: no pilot-agent in MESHD_PEERS_BIN (${bin ?? 'unset'}); run with \`npm run conformance:agent\``,
+    );
     return 2;
   }
   const hostPathsBefore = new Set(HOST_PATHS.filter((p) => existsSync(p)));
-  const w: Workload = { namespace: 'apps', pod: 'echo-0', serviceAccount: 'echo', service: 'echo', servicePort: 7070, ip: podIp(), labels: { app: 'echo', version: 'v1' } };
+  const w: Workload = {
+    namespace: 'apps',
+    pod: 'echo-0',
+    serviceAccount: 'echo',
+    service: 'echo',
+    servicePort: 7070,
+    ip: podIp(),
+    labels: { app: 'echo', version: 'v1' },
+  };
   let cluster: Cluster | undefined;
   let meshd: MeshdProcess | undefined;
   let agent: PilotAgent | undefined;
@@ -55,9 +65,19 @@ async function main(): Promise<number> {
       await core.createNamespace({ body: { metadata: { name: 'istio-system' } } });
       backend = await startBackend('v1', 0, undefined, undefined, w.ip);
       const uid = await createWorkload(core, cluster.kc.makeApiClient(CustomObjectsApi), w, backend.port);
-      meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--shutdown-delay', '0'], { ENABLE_LEADER_ELECTION: 'false' });
+      meshd = await startMeshd(['--kubeconfig', cluster.kubeconfig, '--shutdown-delay', '0'], {
+        ENABLE_LEADER_ELECTION: 'false',
+      });
       const rootCert = await meshRootConfigMap(core, w.namespace);
-      pod = { name: w.pod, namespace: w.namespace, serviceAccount: w.serviceAccount, ip: w.ip, labels: w.labels, token: await projectedToken(core, w, uid), rootCert };
+      pod = {
+        name: w.pod,
+        namespace: w.namespace,
+        serviceAccount: w.serviceAccount,
+        ip: w.ip,
+        labels: w.labels,
+        token: await projectedToken(core, w, uid),
+        rootCert,
+      };
       foreignToken = await projectedToken(core, w, uid, 'https://kubernetes.default.svc.cluster.local');
       agent = await startPilotAgent(agentBin, pod, meshd.xdsTlsPort);
     } catch (e) {
@@ -67,9 +87,17 @@ async function main(): Promise<number> {
     const steps = await runSteps(agentSteps(agent, meshd, w, backend), true);
     const controls = refusals({ agentBin, meshdTlsPort: meshd.xdsTlsPort, workload: w, pod, foreignToken, agent });
     // A refusal means something only beside an agent that works.
-    const refused = steps.every((s) => s.ok) ? await runSteps(controls, false) : notRun(controls, 'the agent steps failed');
-    if ([...steps, ...refused].some((s) => !s.ok)) console.error(`pilot-agent log (tail):\n${agent.logs().slice(-4000)}\nmeshd log (tail):\n${meshd.logs().slice(-4000)}`);
-    lines = [...score('pilot-agent steps succeed', steps), ...score('refusals hold against a real pilot-agent', refused)];
+    const refused = steps.every((s) => s.ok)
+      ? await runSteps(controls, false)
+      : notRun(controls, 'the agent steps failed');
+    if ([...steps, ...refused].some((s) => !s.ok))
+      console.error(
+        `pilot-agent log (tail):\n${agent.logs().slice(-4000)}\nmeshd log (tail):\n${meshd.logs().slice(-4000)}`,
+      );
+    lines = [
+      ...score('pilot-agent steps succeed', steps),
+      ...score('refusals hold against a real pilot-agent', refused),
+    ];
   } finally {
     await agent?.close();
     await meshd?.close();

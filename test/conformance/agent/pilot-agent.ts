@@ -40,7 +40,15 @@ export interface PilotAgent {
 }
 
 /** Absolute paths the agent could use outside its working directory; a run must leave none of them behind. */
-export const HOST_PATHS = ['/etc/istio', '/var/lib/istio', '/var/run/secrets/istio', '/var/run/secrets/tokens', '/var/run/secrets/workload-spiffe-uds', '/var/run/secrets/workload-spiffe-credentials', '/etc/certs'];
+export const HOST_PATHS = [
+  '/etc/istio',
+  '/var/lib/istio',
+  '/var/run/secrets/istio',
+  '/var/run/secrets/tokens',
+  '/var/run/secrets/workload-spiffe-uds',
+  '/var/run/secrets/workload-spiffe-credentials',
+  '/etc/certs',
+];
 
 function write(file: string, content: string): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -59,9 +67,16 @@ export async function startPilotAgent(bin: string, pod: PodInfo, meshdTlsPort: n
   };
   write(join(root, 'var/run/secrets/tokens/istio-token'), pod.token);
   write(join(root, 'var/run/secrets/istio/root-cert.pem'), pod.rootCert);
-  write(join(root, 'etc/istio/pod/labels'), Object.entries(pod.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
+  write(
+    join(root, 'etc/istio/pod/labels'),
+    Object.entries(pod.labels)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join('\n'),
+  );
   // The template's emptyDir volumes: the agent writes into them but does not make them.
-  const volumes = ['var/run/secrets/workload-spiffe-uds', 'var/run/secrets/workload-spiffe-credentials'].map((d) => join(root, d));
+  const volumes = ['var/run/secrets/workload-spiffe-uds', 'var/run/secrets/workload-spiffe-credentials'].map((d) =>
+    join(root, d),
+  );
   for (const dir of [configPath, paths.certDir, ...volumes]) mkdirSync(dir, { recursive: true });
   // The proxy.istio.io/config the injector passes as PROXY_CONFIG; a free status port (15020 may be taken).
   const proxyConfig = {
@@ -98,7 +113,15 @@ export async function startPilotAgent(bin: string, pod: PodInfo, meshdTlsPort: n
     ISTIO_META_DNS_CAPTURE: 'false',
     DISABLE_ENVOY: 'true',
   };
-  const args = ['proxy', 'sidecar', '--domain', `${pod.namespace}.svc.cluster.local`, '--proxyLogLevel=warning', '--proxyComponentLogLevel=misc:error', '--log_output_level=default:info'];
+  const args = [
+    'proxy',
+    'sidecar',
+    '--domain',
+    `${pod.namespace}.svc.cluster.local`,
+    '--proxyLogLevel=warning',
+    '--proxyComponentLogLevel=misc:error',
+    '--log_output_level=default:info',
+  ];
   let logs = '';
   const child: ChildProcess = spawn(bin, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (d: Buffer): void => {
@@ -113,7 +136,11 @@ export async function startPilotAgent(bin: string, pod: PodInfo, meshdTlsPort: n
     logs: () => logs,
     exited: () => {
       if (child.exitCode === null && child.signalCode === null) return undefined;
-      const error = logs.split('\n').filter((l) => /^Error: |\terror\t/.test(l)).pop() ?? 'no error logged';
+      const error =
+        logs
+          .split('\n')
+          .filter((l) => /^Error: |\terror\t/.test(l))
+          .pop() ?? 'no error logged';
       return `pilot-agent exited (${child.exitCode ?? child.signalCode}): ${error.trim()}`;
     },
     close: async () => {

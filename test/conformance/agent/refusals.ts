@@ -31,10 +31,18 @@ export interface RefusalContext {
 async function refusedAgent(ctx: RefusalContext, pod: PodInfo, code: string): Promise<string> {
   const agent = await startPilotAgent(ctx.agentBin, pod, ctx.meshdTlsPort);
   try {
-    const line = await waitFor(`the agent's CSR to be refused with ${code}`, () => {
-      if (agent.exited()) throw new Error(agent.exited());
-      return agent.logs().split('\n').find((l) => l.includes('create certificate') && l.includes(`code = ${code}`));
-    }, 20_000, () => agent.logs().slice(-1500)).catch((e: Error) => {
+    const line = await waitFor(
+      `the agent's CSR to be refused with ${code}`,
+      () => {
+        if (agent.exited()) throw new Error(agent.exited());
+        return agent
+          .logs()
+          .split('\n')
+          .find((l) => l.includes('create certificate') && l.includes(`code = ${code}`));
+      },
+      20_000,
+      () => agent.logs().slice(-1500),
+    ).catch((e: Error) => {
       throw new Error(e.message.split('\n')[0]);
     });
     if (existsSync(join(agent.paths.certDir, 'cert-chain.pem'))) throw new Error('the agent wrote a certificate');
@@ -44,8 +52,11 @@ async function refusedAgent(ctx: RefusalContext, pod: PodInfo, code: string): Pr
   }
 }
 
-/** An ADS stream through the working agent with the bootstrap's node changed by `claim`: meshd must end it with PERMISSION_DENIED. */
-async function refusedStream(ctx: RefusalContext, claim: (id: string, meta: Record<string, unknown>) => [string, Record<string, unknown>]): Promise<string> {
+/** An ADS stream through the working agent, its node changed by `claim`: meshd must end it with PERMISSION_DENIED. */
+async function refusedStream(
+  ctx: RefusalContext,
+  claim: (id: string, meta: Record<string, unknown>) => [string, Record<string, unknown>],
+): Promise<string> {
   const bootstrap = JSON.parse(readFileSync(ctx.agent.paths.bootstrap, 'utf8')) as GrpcBootstrap;
   const [id, meta] = claim(bootstrap.node!.id!, { ...bootstrap.node!.metadata });
   const ads = new AdsClient(bootstrap.xds_servers![0]!.server_uri!);
@@ -54,7 +65,10 @@ async function refusedStream(ctx: RefusalContext, claim: (id: string, meta: Reco
     s.send({ node: node(id, meta), type_url: TYPE.listener, resource_names: [serviceHost(ctx.workload)] });
     const r = await Promise.race([s.next(10_000), s.failure().then(() => undefined)]);
     if (r) throw new Error(`meshd answered (${r.resources.length} resources)`);
-    if (s.error?.code !== grpc.status.PERMISSION_DENIED) throw new Error(`the stream did not end with PERMISSION_DENIED (${s.error ? `${s.error.code} ${s.error.details}` : 'still open'})`);
+    if (s.error?.code !== grpc.status.PERMISSION_DENIED) {
+      const got = s.error ? `${s.error.code} ${s.error.details}` : 'still open';
+      throw new Error(`the stream did not end with PERMISSION_DENIED (${got})`);
+    }
     return `PERMISSION_DENIED: ${s.error.details}`;
   } finally {
     s.close();
@@ -66,8 +80,17 @@ export function refusals(ctx: RefusalContext): Array<[string, StepBody]> {
   const ns = ctx.workload.namespace;
   return [
     ['token for another audience', () => refusedAgent(ctx, { ...ctx.pod, token: ctx.foreignToken }, 'Unauthenticated')],
-    [`CSR for a claimed service account (${OTHER_ACCOUNT})`, () => refusedAgent(ctx, { ...ctx.pod, serviceAccount: OTHER_ACCOUNT }, 'InvalidArgument')],
-    ['xDS node claiming another service account', () => refusedStream(ctx, (id, meta) => [id, { ...meta, SERVICE_ACCOUNT: OTHER_ACCOUNT }])],
-    ['xDS node claiming another namespace', () => refusedStream(ctx, (id, meta) => [id.replaceAll(ns, 'kube-system'), { ...meta, NAMESPACE: 'kube-system' }])],
+    [
+      `CSR for a claimed service account (${OTHER_ACCOUNT})`,
+      () => refusedAgent(ctx, { ...ctx.pod, serviceAccount: OTHER_ACCOUNT }, 'InvalidArgument'),
+    ],
+    [
+      'xDS node claiming another service account',
+      () => refusedStream(ctx, (id, meta) => [id, { ...meta, SERVICE_ACCOUNT: OTHER_ACCOUNT }]),
+    ],
+    [
+      'xDS node claiming another namespace',
+      () => refusedStream(ctx, (id, meta) => [id.replaceAll(ns, 'kube-system'), { ...meta, NAMESPACE: 'kube-system' }]),
+    ],
   ];
 }
