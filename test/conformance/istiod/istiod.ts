@@ -15,6 +15,9 @@ import { freePort } from '../../helpers/servers.js';
 
 export interface Istiod {
   webhookPort: number;
+  /** The plaintext xDS port (--grpcAddr, 15010 in a pod). */
+  grpcPort: number;
+  pid: number;
   logs(): string;
   close(): Promise<void>;
 }
@@ -100,5 +103,5 @@ export async function startIstiod(bin: string, kubeconfig: string, env: NodeJS.P
     await close();
     throw e;
   }
-  return { webhookPort: https, logs: () => logs, close };
+  return { webhookPort: https, grpcPort: grpc, pid: child.pid!, logs: () => logs, close };
 }
