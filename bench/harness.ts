@@ -12,6 +12,7 @@ import { buildWebhookApp } from '../src/server/webhook-app.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
 import { testSettings } from '../test/helpers/settings.js';
+import { ratio } from './ratio.js';
 
 async function serve(kind: string): Promise<void> {
   const bundle = await selfSignedBundle('istio-system', 'default');
@@ -52,8 +53,9 @@ export interface Result {
   errors: number;
 }
 
-export async function load(port: number, path: string, ca: string, bodyFor: () => Buffer, seconds: number, concurrency: number, check: (status: number, text: string) => boolean): Promise<Result> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca });
+/** `ca` undefined: the server's certificate is not checked (a peer's own CA, as for istiod's webhook). */
+export async function load(port: number, path: string, ca: string | undefined, bodyFor: () => Buffer, seconds: number, concurrency: number, check: (status: number, text: string) => boolean): Promise<Result> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ...(ca === undefined ? { rejectUnauthorized: false } : { ca }) });
   const once = (): Promise<{ ms: number; ok: boolean }> =>
     new Promise((resolve) => {
       const body = bodyFor();
@@ -92,6 +94,11 @@ export async function load(port: number, path: string, ca: string, bodyFor: () =
 
 export function row(label: string, server: string, r: Result): string {
   return `${label.padEnd(24)} ${server.padEnd(6)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)}`;
+}
+
+/** meshd's figures over the other server's (throughput: above 1 is faster; latency: below 1 is faster). */
+export function ratioRow(label: string, m: Result, other: Result): string {
+  return `${label.padEnd(24)} ${'ratio'.padEnd(6)} ${ratio(m.rps, other.rps).padStart(9)} ${ratio(m.p50, other.p50).padStart(8)} ${ratio(m.p99, other.p99).padStart(8)} ${'-'.padStart(7)}`;
 }
 
 export const HEADER = 'requests                 server  reviews/s   p50 ms   p99 ms  errors';

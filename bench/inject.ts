@@ -2,12 +2,17 @@
 // beside a trivial Fastify HTTPS echo of the same bodies in the same run, over keep-alive connections on
 // 127.0.0.1. Prints the meshd/echo ratio. Each server runs in its own process; the load runs here.
 //
+// With --peer istiod (run through bench/peer.sh) the comparison is real istiod instead of the echo: both
+// read the same mesh and injector ConfigMaps from one API server and get the same bodies; each runs alone.
+//
 // Usage: tsx bench/inject.ts [--seconds 5] [--concurrency 16]
+//        bash bench/peer.sh inject [--seconds 5] [--concurrency 16]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseYamlStream } from '../src/config/yaml.js';
-import { HEADER, load, row, withServers } from './harness.js';
+import { HEADER, load, ratioRow, row, withServers, type Result } from './harness.js';
+import { eachPlane, peerFlag, startPeerCluster } from './planes.js';
 
 type Obj = Record<string, any>;
 
@@ -56,18 +61,17 @@ function bodies(pod: Obj, mode: 'same' | 'distinct'): () => Buffer {
   return () => Buffer.from(head.replace('"SEQ"', `"${n++}"`));
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' } } });
-  const seconds = Number(values.seconds ?? 5);
-  const concurrency = Number(values.concurrency ?? 16);
-  const injected = (status: number, text: string): boolean => status === 200 && (JSON.parse(text) as Obj).response?.patchType === 'JSONPatch';
+const PODS = [['hello', helloPod()], ['100-container', bigPod(100)]] as const;
+const MODES = ['same', 'distinct'] as const;
+const injected = (status: number, text: string): boolean => status === 200 && (JSON.parse(text) as Obj).response?.patchType === 'JSONPatch';
+
+/** meshd beside the echo, in one process each (no cluster). */
+async function versusEcho(seconds: number, concurrency: number): Promise<void> {
   const echoed = (status: number): boolean => status === 200;
-  console.log(`bench/inject: ${seconds}s per run, ${concurrency} concurrent keep-alive HTTPS connections, 127.0.0.1`);
-  console.log(HEADER);
   const ratios: string[] = [];
   await withServers(async (meshd, echo) => {
-    for (const [name, pod] of [['hello', helloPod()], ['100-container', bigPod(100)]] as const) {
-      for (const mode of ['same', 'distinct'] as const) {
+    for (const [name, pod] of PODS) {
+      for (const mode of MODES) {
         const label = `${name}/${mode}`;
         const m = await load(meshd.port, '/inject', meshd.ca, bodies(pod, mode), seconds, concurrency, injected);
         const e = await load(echo.port, '/inject', echo.ca, bodies(pod, mode), seconds, concurrency, echoed);
@@ -78,6 +82,41 @@ async function main(): Promise<void> {
     }
   });
   for (const r of ratios) console.log(r);
+}
+
+/** meshd beside real istiod on one API server; the ratio rows are meshd/istiod. */
+async function versusIstiod(seconds: number, concurrency: number): Promise<void> {
+  const cluster = await startPeerCluster();
+  try {
+    // Neither certificate is checked: istiod's is signed by its own CA for its service names.
+    const results = await eachPlane(cluster, async (plane) => {
+      const out = new Map<string, Result>();
+      for (const [name, pod] of PODS) {
+        for (const mode of MODES) out.set(`${name}/${mode}`, await load(plane.webhookPort, '/inject', undefined, bodies(pod, mode), seconds, concurrency, injected));
+      }
+      return out;
+    });
+    for (const [label, m] of results.meshd) {
+      const i = results.istiod.get(label)!;
+      console.log(row(label, 'meshd', m));
+      console.log(row(label, 'istiod', i));
+      console.log(ratioRow(label, m, i));
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, peer: { type: 'string' } } });
+  const seconds = Number(values.seconds ?? 5);
+  const concurrency = Number(values.concurrency ?? 16);
+  const peer = peerFlag(values.peer);
+  const against = peer ? ', meshd (cluster mode) and istiod on one API server, each alone' : '';
+  console.log(`bench/inject: ${seconds}s per run, ${concurrency} concurrent keep-alive HTTPS connections, 127.0.0.1${against}`);
+  console.log(HEADER);
+  if (peer) await versusIstiod(seconds, concurrency);
+  else await versusEcho(seconds, concurrency);
 }
 
 await main();

@@ -1,9 +1,14 @@
 // Validation throughput: AdmissionReviews per second and p50/p99 through meshd's HTTPS /validate, beside
 // a trivial Fastify HTTPS echo of the same bodies in the same run; prints the meshd/echo ratio.
 //
+// With --peer istiod (run through bench/peer.sh) the comparison is real istiod's /validate instead of the
+// echo, meshd in cluster mode, both on one API server, each running alone.
+//
 // Usage: tsx bench/validate.ts [--seconds 5] [--concurrency 16]
+//        bash bench/peer.sh validate [--seconds 5] [--concurrency 16]
 import { parseArgs } from 'node:util';
-import { HEADER, load, row, withServers } from './harness.js';
+import { HEADER, load, ratioRow, row, withServers } from './harness.js';
+import { eachPlane, peerFlag, startPeerCluster } from './planes.js';
 
 /** A realistic VirtualService: header match, weighted split, retries, fault, timeout. */
 const virtualService = {
@@ -19,7 +24,7 @@ const virtualService = {
   },
 };
 
-const { values } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, peer: { type: 'string' } } });
 const seconds = Number(values.seconds ?? 5);
 const concurrency = Number(values.concurrency ?? 16);
 const body = Buffer.from(
@@ -29,12 +34,27 @@ const body = Buffer.from(
     request: { uid: 'bench', kind: { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' }, resource: { group: 'networking.istio.io', version: 'v1', resource: 'virtualservices' }, namespace: 'bookinfo', operation: 'CREATE', object: virtualService },
   }),
 );
-console.log(`bench/validate: ${seconds}s per run, ${concurrency} concurrent keep-alive HTTPS connections, 127.0.0.1`);
+const allowed = (status: number, text: string): boolean => status === 200 && (JSON.parse(text) as { response?: { allowed?: boolean } }).response?.allowed === true;
+const peer = peerFlag(values.peer);
+console.log(`bench/validate: ${seconds}s per run, ${concurrency} concurrent keep-alive HTTPS connections, 127.0.0.1${peer ? ', meshd (cluster mode) and istiod on one API server, each alone' : ''}`);
 console.log(HEADER);
-await withServers(async (meshd, echo) => {
-  const m = await load(meshd.port, '/validate', meshd.ca, () => body, seconds, concurrency, (status, text) => status === 200 && (JSON.parse(text) as { response?: { allowed?: boolean } }).response?.allowed === true);
-  const e = await load(echo.port, '/validate', echo.ca, () => body, seconds, concurrency, (status) => status === 200);
-  console.log(row('virtualservice', 'meshd', m));
-  console.log(row('virtualservice', 'echo', e));
-  console.log(`virtualservice: meshd/echo throughput ratio ${(m.rps / e.rps).toFixed(2)} (target >= 0.5)`);
-});
+if (peer) {
+  const cluster = await startPeerCluster();
+  try {
+    // istiod's certificate is signed by its own CA for its service names: neither is checked.
+    const r = await eachPlane(cluster, (plane) => load(plane.webhookPort, '/validate', undefined, () => body, seconds, concurrency, allowed));
+    console.log(row('virtualservice', 'meshd', r.meshd));
+    console.log(row('virtualservice', 'istiod', r.istiod));
+    console.log(ratioRow('virtualservice', r.meshd, r.istiod));
+  } finally {
+    await cluster.stop();
+  }
+} else {
+  await withServers(async (meshd, echo) => {
+    const m = await load(meshd.port, '/validate', meshd.ca, () => body, seconds, concurrency, allowed);
+    const e = await load(echo.port, '/validate', echo.ca, () => body, seconds, concurrency, (status) => status === 200);
+    console.log(row('virtualservice', 'meshd', m));
+    console.log(row('virtualservice', 'echo', e));
+    console.log(`virtualservice: meshd/echo throughput ratio ${(m.rps / e.rps).toFixed(2)} (target >= 0.5)`);
+  });
+}

@@ -10,112 +10,47 @@
 //
 // With --changes N it then applies N more single-VirtualService changes and reports meshd's RSS drift.
 //
+// With --peer istiod (run through bench/peer.sh) it instead compares meshd in cluster mode with real
+// istiod on one API server holding the same mesh (bench/xds-peer.ts).
+//
 // Usage: npm run bench:xds [-- --services 1000 --clients 2000 --changes 0]
-import { writeFileSync, readFileSync } from 'node:fs';
+//        bash bench/peer.sh xds [--services 1000 --clients 2000 --rounds 3]
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import { decodeMessage, TYPE } from '../src/xds/protos.js';
-import { AdsClient, node, type AdsStream, type SotwResponse } from '../test/helpers/ads-client.js';
-import type { DiscoveryRequest } from '../src/xds/ads.js';
+import { TYPE } from '../src/xds/protos.js';
 import { toYaml } from '../test/helpers/mesh-objects.js';
 import { startMeshd, waitFor } from '../test/helpers/meshd-process.js';
 import { scratchDir } from '../test/helpers/scratch.js';
+import { peerFlag } from './planes.js';
+import { procStats } from './proc-stats.js';
+import { connectClients, type Client } from './xds-client.js';
+import { meshObjects, routing as routingOf } from './xds-mesh.js';
+import { versusIstiod } from './xds-peer.js';
 
-const { values } = parseArgs({ options: { services: { type: 'string' }, clients: { type: 'string' }, changes: { type: 'string' } } });
+const { values } = parseArgs({ options: { services: { type: 'string' }, clients: { type: 'string' }, changes: { type: 'string' }, peer: { type: 'string' }, rounds: { type: 'string' } } });
 const CHANGES = Number(values.changes ?? 0);
 const SERVICES = Number(values.services ?? 1000);
 const CLIENTS = Number(values.clients ?? 2000);
-const NS = 'bench';
 const TARGET_MS = 2000;
 const TARGET_RSS_MB = 1536;
 
-function meshObjects(): object[] {
-  const out: object[] = [];
-  for (let i = 0; i < SERVICES; i++) {
-    const name = `svc-${i}`;
-    out.push(
-      { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { clusterIP: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, ports: [{ name: 'grpc', port: 8080 }] } },
-      {
-        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: NS, labels: { 'kubernetes.io/service-name': name } },
-        ports: [{ name: 'grpc', port: 8080 }],
-        endpoints: ['v1', 'v2'].map((v, j) => ({ addresses: [`10.200.${i & 255}.${(i >> 8) * 2 + j}`], conditions: { ready: true }, targetRef: { kind: 'Pod', name: `${name}-${v}`, namespace: NS } })),
-      },
-      ...['v1', 'v2'].map((v) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-${v}`, namespace: NS, labels: { app: name, version: v } }, spec: {} })),
-      { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: NS }, spec: { host: name, subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] } },
-    );
-  }
-  return out;
+if (peerFlag(values.peer)) {
+  await versusIstiod({ services: SERVICES, clients: CLIENTS, rounds: Number(values.rounds ?? 3) });
+  process.exit(0);
 }
 
-function routing(weightV1: (i: number) => number): object[] {
-  return Array.from({ length: SERVICES }, (_, i) => ({
-    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: `svc-${i}`, namespace: NS },
-    spec: { hosts: [`svc-${i}`], http: [{ route: [{ destination: { host: `svc-${i}`, subset: 'v1' }, weight: weightV1(i) }, { destination: { host: `svc-${i}`, subset: 'v2' }, weight: 100 - weightV1(i) }] }] },
-  }));
-}
-
-/** One proxyless client: follows the LDS -> RDS -> CDS -> EDS chain and ACKs every response. */
-class Client {
-  acked = new Map<string, string>();
-  routeAckedAt = 0;
-  private names = new Map<string, string[]>();
-
-  constructor(readonly id: number, readonly stream: AdsStream<DiscoveryRequest, SotwResponse>, readonly target: string) {
-    void this.loop();
-    this.subscribe(TYPE.listener, [target], node(`sidecar~10.0.${id >> 8}.${id & 255}~client-${id}.${NS}~${NS}.svc.cluster.local`, { GENERATOR: 'grpc', NAMESPACE: NS }));
-  }
-
-  private subscribe(typeUrl: string, names: string[], n?: object): void {
-    if (this.names.get(typeUrl)?.join() === names.join()) return;
-    this.names.set(typeUrl, names);
-    this.stream.send({ ...(n ? { node: n } : {}), type_url: typeUrl, resource_names: names, version_info: this.acked.get(typeUrl) ?? '', response_nonce: '' });
-  }
-
-  private async loop(): Promise<void> {
-    for (;;) {
-      const r = await this.stream.next(600_000);
-      if (!r) return;
-      const resources = r.resources.map((x) => decodeMessage<Record<string, any>>(x.type_url, x.value));
-      this.stream.send({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: this.names.get(r.type_url) ?? [] });
-      this.acked.set(r.type_url, r.version_info);
-      if (r.type_url === TYPE.listener) this.subscribe(TYPE.route, resources.map((l) => l.api_listener.api_listener.value ? decodeMessage<Record<string, any>>(l.api_listener.api_listener.type_url, l.api_listener.api_listener.value).rds.route_config_name : ''));
-      if (r.type_url === TYPE.route) {
-        this.routeAckedAt = performance.now();
-        const clusters = new Set<string>();
-        for (const rc of resources) for (const vh of rc.virtual_hosts) for (const rt of vh.routes) {
-          if (rt.route?.cluster) clusters.add(rt.route.cluster);
-          for (const w of rt.route?.weighted_clusters?.clusters ?? []) clusters.add(w.name);
-        }
-        this.subscribe(TYPE.cluster, [...clusters].sort());
-      }
-      if (r.type_url === TYPE.cluster) this.subscribe(TYPE.endpoint, resources.map((c) => c.eds_cluster_config?.service_name ?? c.name).sort());
-    }
-  }
-
-  synced(): boolean {
-    return [TYPE.listener, TYPE.route, TYPE.cluster, TYPE.endpoint].every((t) => this.acked.has(t));
-  }
-}
-
-function procStats(pid: number): { cpuMs: number; rssMb: number; peakMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { cpuMs: ticks * 10, rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
+const routing = (weightV1: (i: number) => number): object[] => routingOf(SERVICES, weightV1);
 
 const dir = scratchDir('meshd-bench-xds-');
-writeFileSync(join(dir, 'services.yaml'), toYaml(meshObjects()));
+writeFileSync(join(dir, 'services.yaml'), toYaml(meshObjects(SERVICES)));
 writeFileSync(join(dir, 'routing.yaml'), toYaml(routing(() => 90)));
 const meshd = await startMeshd(['--local-dir', dir]);
 const pid = meshd.child.pid!;
 console.log(`meshd up with ${SERVICES} services; connecting ${CLIENTS} proxyless clients`);
-// Connections spread over 50 channels, 40 streams each (each real client would have its own).
-const channels = Array.from({ length: 50 }, () => new AdsClient(`127.0.0.1:${meshd.xdsPort}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
 let t0 = performance.now();
-const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(i, channels[i % channels.length]!.sotw(), `svc-${i % SERVICES}.${NS}.svc.cluster.local:8080`));
+const connected = connectClients(`127.0.0.1:${meshd.xdsPort}`, CLIENTS, SERVICES);
+const { clients } = connected;
 await waitFor('every client synced', () => (clients.every((c) => c.synced()) ? true : undefined), 300_000, () => `${clients.filter((c) => c.synced()).length} synced\n${meshd.logs().slice(-2000)}`);
 const initial = performance.now() - t0;
 console.log(`initial sync of ${CLIENTS} clients (4 types each): ${(initial / 1000).toFixed(2)} s; meshd RSS ${procStats(pid).rssMb.toFixed(0)} MB`);
@@ -161,7 +96,6 @@ if (CHANGES > 0) {
 }
 const stats = procStats(pid);
 console.log(`meshd peak RSS ${stats.peakMb.toFixed(0)} MB (ratio to the 1.5 GB target ${(stats.peakMb / TARGET_RSS_MB).toFixed(2)}), total CPU ${(stats.cpuMs / 1000).toFixed(1)} s`);
-for (const c of clients) c.stream.close();
-for (const ch of channels) ch.close();
+connected.close();
 await meshd.close();
 process.exit(0);

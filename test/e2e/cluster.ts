@@ -78,7 +78,12 @@ export function binaryVersion(apiserver: string): { version: string; minor: numb
   return { version: m[1]!, minor: Number(m[2]) };
 }
 
-export async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /** --service-cluster-ip-range; the default /24 holds 254 Services, too few for the xDS bench's 1,000. */
+  serviceCidr?: string;
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const bin = process.env.MESHD_KUBE_BIN;
   if (!bin) throw new Error('MESHD_KUBE_BIN is not set: run the e2e suite with `npm run test:e2e`');
   const { version, minor } = binaryVersion(join(bin, 'kube-apiserver'));
@@ -131,7 +136,7 @@ export async function startCluster(): Promise<Cluster> {
     '--service-account-signing-key-file', join(dir, 'sa.key'),
     '--service-account-issuer', 'https://kubernetes.default.svc.cluster.local',
     '--api-audiences', 'https://kubernetes.default.svc.cluster.local,istio-ca',
-    '--service-cluster-ip-range', '10.0.0.0/24',
+    '--service-cluster-ip-range', opts.serviceCidr ?? '10.0.0.0/24',
     '--endpoint-reconciler-type', 'none',
     '--allow-privileged',
   ];

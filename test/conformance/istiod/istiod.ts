@@ -18,6 +18,7 @@ export interface Istiod {
   /** xDS in plain text (istiod's 15010) and over TLS (15012). */
   grpcPort: number;
   grpcTlsPort: number;
+  pid: number;
   /** Resolves when istiod's /ready answers 200: its informers have synced. */
   ready(): Promise<void>;
   logs(): string;
@@ -109,5 +110,5 @@ export async function startIstiod(bin: string, kubeconfig: string, env: NodeJS.P
     const r = await fetch(`http://127.0.0.1:${http}/ready`).catch(() => undefined);
     return r?.status === 200 ? true : undefined;
   }, 60_000, () => logs.slice(-6000)).then(() => undefined);
-  return { webhookPort: https, grpcPort: grpc, grpcTlsPort: grpcTls, ready, logs: () => logs, close };
+  return { webhookPort: https, grpcPort: grpc, grpcTlsPort: grpcTls, pid: child.pid!, ready, logs: () => logs, close };
 }
