@@ -6,7 +6,7 @@
 // a share (informers, leases), and the bench's own load generator needs the rest.
 import { join } from 'node:path';
 import { startCluster, type Cluster, type ClusterOptions } from '../test/e2e/cluster.js';
-import { configure, NS } from '../test/conformance/istiod/configure.js';
+import { configure, NS } from '../test/conformance/istiod/setup.js';
 import { startIstiod } from '../test/conformance/istiod/istiod.js';
 import { startMeshd } from '../test/helpers/meshd-process.js';
 
