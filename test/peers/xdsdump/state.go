@@ -190,6 +190,25 @@ func aggregateClusters(c *cluster.Cluster) []string {
 	return cfg.GetClusters()
 }
 
+// eachChange calls send, in Envoy's type order, for every type whose subscription must go out now (its
+// first request, or names to add or drop); the request counts as started and awaiting an answer.
+func (st *state) eachChange(send func(typeURL string, t *typeState, sub, unsub []string) error) error {
+	for _, typeURL := range typeOrder {
+		t := st.types[typeURL]
+		sub, unsub := t.changes()
+		first := !t.started && (t.wildcard || len(sub) > 0)
+		if !first && len(sub) == 0 && len(unsub) == 0 {
+			continue
+		}
+		if err := send(typeURL, t, sub, unsub); err != nil {
+			return err
+		}
+		t.started = true
+		t.waiting = true
+	}
+	return nil
+}
+
 // changes are the names to subscribe and unsubscribe for a type, in a stable order.
 func (t *typeState) changes() (sub, unsub []string) {
 	for n := range t.want {

@@ -45,18 +45,11 @@ func (d *deltaStream) apply(st *state, r response) error {
 }
 
 func (d *deltaStream) update(st *state) error {
-	for _, typeURL := range typeOrder {
-		t := st.types[typeURL]
-		sub, unsub := t.changes()
-		first := !t.started && (t.wildcard || len(sub) > 0)
-		if !first && len(sub) == 0 && len(unsub) == 0 {
-			continue
-		}
+	return st.eachChange(func(typeURL string, t *typeState, sub, unsub []string) error {
 		req := &discovery.DeltaDiscoveryRequest{TypeUrl: typeURL, ResourceNamesSubscribe: sub,
 			ResourceNamesUnsubscribe: unsub}
 		if !t.started {
 			req.Node = d.node
-			t.started = true
 		}
 		if err := d.stream.Send(req); err != nil {
 			return err
@@ -67,9 +60,8 @@ func (d *deltaStream) update(st *state) error {
 		for _, n := range unsub {
 			delete(t.sent, n)
 		}
-		t.waiting = true
-	}
-	return nil
+		return nil
+	})
 }
 
 // sotwStream speaks state-of-the-world xDS: every request names the whole set, ACKs carry the version.
@@ -113,18 +105,11 @@ func (s *sotwStream) requested(t *typeState) []string {
 }
 
 func (s *sotwStream) update(st *state) error {
-	for _, typeURL := range typeOrder {
-		t := st.types[typeURL]
-		sub, unsub := t.changes()
-		first := !t.started && (t.wildcard || len(sub) > 0)
-		if !first && len(sub) == 0 && len(unsub) == 0 {
-			continue
-		}
+	return st.eachChange(func(typeURL string, t *typeState, _, _ []string) error {
 		req := &discovery.DiscoveryRequest{TypeUrl: typeURL, VersionInfo: t.version, ResponseNonce: t.nonce,
 			ResourceNames: s.requested(t)}
 		if !t.started {
 			req.Node = s.node
-			t.started = true
 		}
 		if err := s.stream.Send(req); err != nil {
 			return err
@@ -133,9 +118,8 @@ func (s *sotwStream) update(st *state) error {
 		for _, n := range t.names() {
 			t.sent[n] = true
 		}
-		t.waiting = true
-	}
-	return nil
+		return nil
+	})
 }
 
 // resourceName reads the name of a SotW resource (its type's name field).
