@@ -9,7 +9,11 @@ export function hostnamePartErrors(hostname: string, isGateway: boolean): string
   const errs: string[] = [];
   if (hostname !== '*' && !hostname.includes('.')) errs.push('short names (non FQDN) are not allowed');
   const e = validateWildcardDomain(hostname);
-  if (e && (!isGateway || !isIP(hostname))) errs.push(e);
+  if (e) {
+    // As istiod does, a Sidecar's invalid non-IP host reports the error twice; a Gateway's IP host is valid.
+    if (!isGateway) errs.push(e);
+    if (!isIP(hostname)) errs.push(e);
+  }
   const p = validatePartialWildcard(hostname);
   if (p) errs.push(p);
   return errs;
