@@ -2,6 +2,7 @@
 // errors and warnings that renders like go-multierror, and the checks shared by every kind.
 import { goQuote } from '../gotemplate/values.js';
 import { isCIDR, isIP } from '../net/ip.js';
+import { f64 } from './decode.js';
 
 /**
  * A report stops growing after this many errors (and as many warnings), or this many characters of them. A
@@ -106,12 +107,6 @@ export function stringList(v: unknown): string[] {
 
 export function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-}
-
-export function num(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return 0;
 }
 
 /** Whether a message field or scalar is set at all (present and not null). */
@@ -219,7 +214,7 @@ export function validatePercent(v: number): string | undefined {
 /** The double-valued Percent message: 0, or 0.0001 to 100. */
 export function validatePercentage(p: unknown): string | undefined {
   if (!present(p)) return undefined;
-  const v = num(obj(p).value);
+  const v = f64(obj(p).value);
   return v < 0 || v > 100 || (v > 0 && v < 0.0001) ? `percentage ${formatGoFloat(v)} is neither 0.0, nor in range [0.0001, 100.0]` : undefined;
 }
 
