@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseYamlStream } from '../config/yaml.js';
 import { isObj, joinErrors, str, type Obj } from '../validation/core.js';
-import { deploymentFindings, istioOperatorFindings, serviceErrors } from '../validation/istioctl.js';
+import { deploymentFindings, istioOperatorFindings, serviceErrors, unknownSpecField } from '../validation/istioctl.js';
 import { ISTIO_GROUPS, validateObject } from '../validation/validate.js';
 
 function files(path: string): string[] {
@@ -29,9 +29,14 @@ function verdictOf(o: Obj, namespace: string): { errors: string[]; warnings: str
   const meta = isObj(o.metadata) ? o.metadata : {};
   const group = str(o.apiVersion).split('/').slice(0, -1).join('/');
   if (ISTIO_GROUPS.includes(group)) {
+    const unknown = unknownSpecField(str(o.kind), o.spec);
+    if (unknown) return { errors: [`cannot parse proto message: ${unknown}`], warnings: [] };
     // Objects without a namespace are checked as if in `namespace` (exportTo "." depends on it).
     const v = validateObject({ ...o, metadata: { ...meta, namespace: str(meta.namespace) || namespace } });
-    return v.allowed ? { errors: [], warnings: v.warnings } : { errors: [v.message ?? ''], warnings: [] };
+    if (v.allowed) return { errors: [], warnings: v.warnings };
+    // istioctl words the webhook's decoding errors its own way.
+    const decoding = v.reason === 'crd_conversion_error' ? 'cannot parse proto message: ' : '';
+    return { errors: [decoding ? decoding + (v.message ?? '').replace(/^error decoding configuration: /, '') : (v.message ?? '')], warnings: [] };
   }
   if (o.kind === 'Service') return { errors: serviceErrors(o), warnings: [] };
   if (o.kind === 'Deployment') return deploymentFindings(o);

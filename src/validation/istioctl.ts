@@ -55,7 +55,10 @@ export function deploymentFindings(dep: Obj, istioNamespace = ISTIO_NAMESPACE): 
   const labels: Record<string, string> = {};
   if (isObj(raw)) {
     for (const [k, v] of Object.entries(raw)) {
-      if (typeof v !== 'string') return { errors: [`.metadata.labels accessor error: ${JSON.stringify(v)} is of the type ${goType(v)}, expected string`], warnings: [] };
+      if (typeof v !== 'string') {
+        const what = `contains non-string value in the map under key ${goQuote(k)}: ${JSON.stringify(v)} is of the type ${goType(v)}`;
+        return { errors: [`.metadata.labels accessor error: ${what}, expected string`], warnings: [] };
+      }
       labels[k] = v;
     }
   }
@@ -249,11 +252,43 @@ export function istioOperatorFindings(iop: Obj): Findings {
     if (e) errors.push(e);
   }
   if (spec.tag !== undefined && spec.tag !== null && !TAG.test(String(spec.tag))) {
-    errors.push(`bad tag: tag can only contain the characters \`abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.\`: ${String(spec.tag)}`);
+    errors.push(`bad tag: tag can only contain the characters \`abcdefghijklmnopqrstuvwxyz0123456789_-.ABCDEFGHIJKLMNOPQRSTUVWXYZ\`: ${String(spec.tag)}`);
   }
   const revision = str(spec.revision);
   if (revision !== '' && !isDNS1123Label(revision)) errors.push(`invalid revision specified: ${revision}`);
   const names = gatewayNameErrors(components);
   if (names) errors.push(names);
   return { errors, warnings: replicaWarnings(components, values) };
+}
+
+// istioctl decodes Istio config strictly (the webhook retries without): an unknown spec field is an error.
+// The spec messages' fields by proto name (jsonpb also takes the lowerCamel JSON name), and full names.
+const SPEC_FIELDS: Record<string, [string, string[]]> = {
+  VirtualService: ['istio.networking.v1alpha3', ['hosts', 'gateways', 'http', 'tls', 'tcp', 'export_to']],
+  DestinationRule: ['istio.networking.v1alpha3', ['host', 'traffic_policy', 'subsets', 'export_to', 'workload_selector']],
+  Gateway: ['istio.networking.v1alpha3', ['servers', 'selector']],
+  ServiceEntry: ['istio.networking.v1alpha3', ['hosts', 'addresses', 'ports', 'location', 'resolution', 'endpoints', 'workload_selector', 'export_to', 'subject_alt_names']],
+  Sidecar: ['istio.networking.v1alpha3', ['workload_selector', 'ingress', 'egress', 'inbound_connection_pool', 'outbound_traffic_policy']],
+  WorkloadEntry: ['istio.networking.v1alpha3', ['address', 'ports', 'labels', 'network', 'locality', 'weight', 'service_account']],
+  WorkloadGroup: ['istio.networking.v1alpha3', ['metadata', 'template', 'probe']],
+  EnvoyFilter: ['istio.networking.v1alpha3', ['workload_selector', 'targetRefs', 'config_patches', 'priority']],
+  ProxyConfig: ['istio.networking.v1beta1', ['selector', 'concurrency', 'environment_variables', 'image']],
+  AuthorizationPolicy: ['istio.security.v1beta1', ['selector', 'targetRef', 'targetRefs', 'rules', 'action', 'provider']],
+  RequestAuthentication: ['istio.security.v1beta1', ['selector', 'targetRef', 'targetRefs', 'jwt_rules']],
+  PeerAuthentication: ['istio.security.v1beta1', ['selector', 'mtls', 'port_level_mtls']],
+  Telemetry: ['istio.telemetry.v1alpha1', ['selector', 'targetRef', 'targetRefs', 'tracing', 'metrics', 'access_logging']],
+  WasmPlugin: ['istio.extensions.v1alpha1', ['selector', 'targetRef', 'targetRefs', 'url', 'sha256', 'image_pull_policy', 'image_pull_secret', 'verification_key', 'plugin_config', 'plugin_name', 'phase', 'priority', 'fail_strategy', 'vm_config', 'match', 'type']],
+  TrafficExtension: ['istio.extensions.v1alpha1', ['selector', 'targetRefs', 'phase', 'priority', 'match', 'wasm', 'lua']],
+};
+
+const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** jsonpb's strict error for the first spec field `kind`'s message does not have (top level only). */
+export function unknownSpecField(kind: string, spec: unknown): string | undefined {
+  const known = SPEC_FIELDS[kind];
+  if (!known || !isObj(spec)) return undefined;
+  const [pkg, fields] = known;
+  const names = new Set([...fields, ...fields.map(camel)]);
+  const unknown = Object.keys(spec).find((k) => !names.has(k));
+  return unknown === undefined ? undefined : `unknown field ${goQuote(unknown)} in ${pkg}.${kind}`;
 }
