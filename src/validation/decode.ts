@@ -44,9 +44,13 @@ export function duration(v: unknown): number | undefined {
 /** An enum field: a name from `names` or any integer (jsonpb does not range-check numbers). */
 export function enumValue(v: unknown, names: readonly string[], fullName: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number' && Number.isInteger(v)) return names[v] ?? String(v);
-  if (typeof v === 'string' && names.includes(v)) return v;
-  throw new DecodeError(`unknown value ${JSON.stringify(v)} for enum ${fullName}`);
+  if (typeof v === 'string') {
+    if (names.includes(v)) return v;
+    throw new DecodeError(`unknown value ${JSON.stringify(v)} for enum ${fullName}`);
+  }
+  // A number (or anything else) decodes as an int32 protoreflect.EnumNumber.
+  const n = goJSONNumber(JSON.stringify(v), 'int32', 'protoreflect.EnumNumber');
+  return names[n] ?? String(n);
 }
 
 /** istio ValidateDuration: at least 1ms and whole milliseconds. */
@@ -139,12 +143,12 @@ function numberText(v: unknown): string {
 }
 
 /** encoding/json.Unmarshal of `text` into a Go number of `type`. */
-export function goJSONNumber(text: string, type: GoNumberType): number {
+export function goJSONNumber(text: string, type: GoNumberType, goName: string = type): number {
   const s = scanJSONValue(text);
   if (s.kind === 'null') return 0;
-  if (s.kind !== 'number') throw new DecodeError(`json: cannot unmarshal ${s.kind} into Go value of type ${type}`);
+  if (s.kind !== 'number') throw new DecodeError(`json: cannot unmarshal ${s.kind} into Go value of type ${goName}`);
   const bad = (): never => {
-    throw new DecodeError(`json: cannot unmarshal number ${s.literal} into Go value of type ${type}`);
+    throw new DecodeError(`json: cannot unmarshal number ${s.literal} into Go value of type ${goName}`);
   };
   const range = RANGES[type];
   if (range) {

@@ -43,6 +43,10 @@ const ROWS: Array<{ name: string; input: unknown; want: string }> = [
   { name: 'WasmPlugin match port "x"', input: object('extensions.istio.io/v1alpha1', 'WasmPlugin', { url: 'oci://a/b', match: [{ ports: [{ number: 'x' }] }] }), want: "invalid character 'x' looking for beginning of value" },
   { name: 'PeerAuthentication port key "http"', input: object('security.istio.io/v1', 'PeerAuthentication', { selector: { matchLabels: { app: 'a' } }, portLevelMtls: { http: { mode: 'STRICT' } } }), want: "invalid character 'h' looking for beginning of value" },
   { name: 'PeerAuthentication port key "-1"', input: object('security.istio.io/v1', 'PeerAuthentication', { selector: { matchLabels: { app: 'a' } }, portLevelMtls: { '-1': { mode: 'STRICT' } } }), want: 'json: cannot unmarshal number -1 into Go value of type uint32' },
+  { name: 'enum as a number beyond int32', input: object('security.istio.io/v1', 'PeerAuthentication', { mtls: { mode: 4294967296 } }), want: 'json: cannot unmarshal number 4294967296 into Go value of type protoreflect.EnumNumber' },
+  { name: 'enum as a fraction', input: object('security.istio.io/v1', 'PeerAuthentication', { mtls: { mode: 0.5 } }), want: 'json: cannot unmarshal number 0.5 into Go value of type protoreflect.EnumNumber' },
+  { name: 'enum as a list', input: object('security.istio.io/v1', 'AuthorizationPolicy', { action: [] }), want: 'json: cannot unmarshal array into Go value of type protoreflect.EnumNumber' },
+  { name: 'enum as an in-range number', input: object('security.istio.io/v1', 'PeerAuthentication', { mtls: { mode: 3 } }), want: 'allowed' },
   { name: 'Telemetry sampling "50" decodes', input: object('telemetry.istio.io/v1', 'Telemetry', { tracing: [{ randomSamplingPercentage: '50' }] }), want: 'allowed' },
 ];
 
