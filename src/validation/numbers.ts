@@ -137,7 +137,10 @@ function walk(v: unknown, steps: string[], type: GoNumberType): void {
     for (const x of Object.values(v)) walk(x, rest, type);
   } else {
     if (!isObj(v)) notA(MESSAGE, v);
+    // jsonpb takes a field by its JSON name or its proto name.
+    const proto = step.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     walk(v[step], rest, type);
+    if (proto !== step) walk(v[proto], rest, type);
   }
 }
 
