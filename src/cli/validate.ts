@@ -1,9 +1,11 @@
-// `meshd validate -f FILE|DIR|-`: validates Istio config offline with the webhook's rules, one line per
-// object, and exits non-zero when any object is invalid (istioctl validate).
+// `meshd validate -f FILE|DIR|-`: validates offline what `istioctl validate` does (Istio config with the
+// webhook's rules; IstioOperator objects; Services and Deployments against Istio's requirements), one line
+// per object, and exits non-zero when any object is invalid.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseYamlStream } from '../config/yaml.js';
-import { isObj, str } from '../validation/core.js';
+import { isObj, joinErrors, str, type Obj } from '../validation/core.js';
+import { deploymentFindings, istioOperatorFindings, serviceErrors, unknownSpecField } from '../validation/istioctl.js';
 import { ISTIO_GROUPS, validateObject } from '../validation/validate.js';
 
 function files(path: string): string[] {
@@ -19,6 +21,33 @@ export interface ValidateOutput {
   invalid: number;
 }
 
+const ISTIO_OPERATOR_API = 'install.istio.io/v1alpha1';
+const TOP_LEVEL = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+
+/** The verdict istioctl validate gives one object, or undefined when it does not check that kind. */
+function verdictOf(o: Obj, namespace: string): { errors: string[]; warnings: string[] } | undefined {
+  const meta = isObj(o.metadata) ? o.metadata : {};
+  const group = str(o.apiVersion).split('/').slice(0, -1).join('/');
+  if (ISTIO_GROUPS.includes(group)) {
+    const unknown = unknownSpecField(str(o.kind), o.spec);
+    if (unknown) return { errors: [`cannot parse proto message: ${unknown}`], warnings: [] };
+    // Objects without a namespace are checked as if in `namespace` (exportTo "." depends on it).
+    const v = validateObject({ ...o, metadata: { ...meta, namespace: str(meta.namespace) || namespace } });
+    if (v.allowed) return { errors: [], warnings: v.warnings };
+    // istioctl words the webhook's decoding errors its own way.
+    const decoding = v.reason === 'crd_conversion_error' ? 'cannot parse proto message: ' : '';
+    return { errors: [decoding ? decoding + (v.message ?? '').replace(/^error decoding configuration: /, '') : (v.message ?? '')], warnings: [] };
+  }
+  if (o.kind === 'Service') return { errors: serviceErrors(o), warnings: [] };
+  if (o.kind === 'Deployment') return deploymentFindings(o);
+  if (o.apiVersion === ISTIO_OPERATOR_API && o.kind === 'IstioOperator') {
+    const unknown = Object.keys(o).filter((k) => !TOP_LEVEL.includes(k));
+    if (unknown.length > 0) return { errors: unknown.map((k) => `unknown field "${k}"`), warnings: [] };
+    return istioOperatorFindings(o);
+  }
+  return undefined;
+}
+
 /** Validates every object in `text`; objects without a namespace are checked as if in `namespace`. */
 export function validateStream(text: string, source: string, namespace: string): ValidateOutput {
   const lines: string[] = [];
@@ -29,7 +58,9 @@ export function validateStream(text: string, source: string, namespace: string):
   } catch (e) {
     return { lines: [`✘ ${source}: ${(e as Error).message}`], invalid: 1 };
   }
-  const objects = docs.flatMap((d) => (isObj(d) && d.kind === 'List' && Array.isArray(d.items) ? d.items : [d]));
+  // A List (anything with an items array, as unstructured.IsList has it) is checked item by item.
+  const isList = (d: unknown): d is Obj => isObj(d) && Array.isArray(d.items) && !ISTIO_GROUPS.includes(str(d.apiVersion).split('/')[0]!);
+  const objects = docs.filter((d) => d !== null).flatMap((d) => (isList(d) ? (d.items as unknown[]) : [d]));
   for (const o of objects) {
     if (!isObj(o)) {
       lines.push(`✘ ${source}: not an object: ${JSON.stringify(o).slice(0, 80)}`);
@@ -37,21 +68,17 @@ export function validateStream(text: string, source: string, namespace: string):
       continue;
     }
     const meta = isObj(o.metadata) ? o.metadata : {};
-    const ns = str(meta.namespace) || namespace;
-    const id = `${str(o.kind) || '<no kind>'} ${ns}/${str(meta.name)}`;
-    const group = str(o.apiVersion).split('/').slice(0, -1).join('/');
-    if (!ISTIO_GROUPS.includes(group)) {
-      lines.push(`- ${id}: not an Istio resource, skipped`);
+    const id = `${str(o.kind) || '<no kind>'} ${str(meta.namespace) || namespace}/${str(meta.name)}`;
+    const v = verdictOf(o, namespace);
+    if (!v) {
+      lines.push(`- ${id}: not a kind istioctl validate checks, skipped`);
       continue;
     }
-    const verdict = validateObject({ ...o, metadata: { ...meta, namespace: ns } });
-    if (verdict.allowed) {
-      lines.push(`✔ ${id}`);
-      for (const w of verdict.warnings) lines.push(`  warning: ${w}`);
-    } else {
-      lines.push(`✘ ${id}: ${verdict.message}`);
+    if (v.errors.length > 0) {
+      lines.push(`✘ ${id}: ${joinErrors(v.errors).trimEnd().replace(/\n\s*\n/g, '\n')}`);
       invalid++;
-    }
+    } else lines.push(`✔ ${id}`);
+    for (const w of v.warnings) lines.push(`  warning: ${w}`);
   }
   return { lines, invalid };
 }

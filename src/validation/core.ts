@@ -1,6 +1,8 @@
 // The building blocks of Istio config validation (istio pkg/config/validation/agent): an accumulator of
 // errors and warnings that renders like go-multierror, and the checks shared by every kind.
+import { goQuote } from '../gotemplate/values.js';
 import { isCIDR, isIP } from '../net/ip.js';
+import { f64 } from './decode.js';
 
 /**
  * A report stops growing after this many errors (and as many warnings), or this many characters of them. A
@@ -107,52 +109,51 @@ export function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
-export function num(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return 0;
-}
-
 /** Whether a message field or scalar is set at all (present and not null). */
 export function present(v: unknown): boolean {
   return v !== undefined && v !== null;
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_LABEL_ANY_CASE = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
-const WILDCARD_LABEL = /^\*?[-a-zA-Z0-9]*[a-zA-Z0-9]?$/;
+// Istio's labels package (pkg/config/labels): RFC 1123 label syntax in either case, at most 63 bytes. Every
+// name check of Istio config (port, subset, gateway and namespace names, exportTo, host labels) uses it;
+// Kubernetes' own lower-case IsDNS1123Label is not used by istiod's config validation.
+const LABEL = '[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?';
+const DNS1123_LABEL = new RegExp(`^${LABEL}$`);
+/** `*`, or a label with a leading `*` or `*-`, or a plain label. */
+const WILDCARD_LABEL = new RegExp(`^(?:\\*|(?:\\*|\\*-)?${LABEL})$`);
 
-/** Kubernetes IsDNS1123Label (lower case, at most 63). */
+/** istio labels.IsDNS1123Label: upper case allowed (unlike Kubernetes' check of the same name). */
 export function isDNS1123Label(s: string): boolean {
   return s.length <= 63 && DNS1123_LABEL.test(s);
 }
 
-/** Istio's label check for host names: upper case allowed. */
-function isHostLabel(s: string): boolean {
-  return s.length <= 63 && DNS1123_LABEL_ANY_CASE.test(s);
-}
-
-function isWildcardHostLabel(s: string): boolean {
-  if (s.length === 0 || s.length > 63) return false;
-  if (s === '*') return true;
-  if (!s.startsWith('*')) return isHostLabel(s);
-  return WILDCARD_LABEL.test(s) && !s.endsWith('-');
+/** istio labels.IsWildcardDNS1123Label. */
+export function isWildcardDNS1123Label(s: string): boolean {
+  return s.length <= 63 && WILDCARD_LABEL.test(s);
 }
 
 function dnsPreconditions(name: string): string | undefined {
-  if (name.length > 255) return `domain name "${name}" too long (max 255)`;
+  // Go's len counts bytes.
+  if (Buffer.byteLength(name) > 255) return `domain name ${goQuote(name)} too long (max 255)`;
   if (name.length === 0) return 'empty domain name not allowed';
   return undefined;
+}
+
+/** Whether Go's strconv.Atoi accepts `s` (a signed decimal within int64). */
+function isGoInt(s: string): boolean {
+  if (!/^[+-]?\d+$/.test(s)) return false;
+  const n = BigInt(s);
+  return n >= -(2n ** 63n) && n < 2n ** 63n;
 }
 
 function dnsLabels(domain: string): string | undefined {
   const parts = domain.split('.');
   const tld = parts[parts.length - 1]!;
-  if (/^[+-]?\d+$/.test(tld)) return `domain name "${domain}" invalid (top level domain "${tld}" cannot be all-numeric)`;
+  if (isGoInt(tld)) return `domain name ${goQuote(domain)} invalid (top level domain ${goQuote(tld)} cannot be all-numeric)`;
   for (let i = 0; i < parts.length; i++) {
     const label = parts[i]!;
     if (i === parts.length - 1 && label === '') return undefined;
-    if (!isHostLabel(label)) return `domain name "${domain}" invalid (label "${label}" invalid)`;
+    if (!isDNS1123Label(label)) return `domain name ${goQuote(domain)} invalid (label ${goQuote(label)} invalid)`;
   }
   return undefined;
 }
@@ -167,7 +168,7 @@ export function validateWildcardDomain(domain: string): string | undefined {
   if (pre) return pre;
   const dot = domain.indexOf('.');
   const first = dot === -1 ? domain : domain.slice(0, dot);
-  if (!isWildcardHostLabel(first)) return `domain name "${domain}" invalid (label "${first}" invalid)`;
+  if (!isWildcardDNS1123Label(first)) return `domain name ${goQuote(domain)} invalid (label ${goQuote(first)} invalid)`;
   return dot === -1 ? undefined : dnsLabels(domain.slice(dot + 1));
 }
 
@@ -213,7 +214,7 @@ export function validatePercent(v: number): string | undefined {
 /** The double-valued Percent message: 0, or 0.0001 to 100. */
 export function validatePercentage(p: unknown): string | undefined {
   if (!present(p)) return undefined;
-  const v = num(obj(p).value);
+  const v = f64(obj(p).value);
   return v < 0 || v > 100 || (v > 0 && v < 0.0001) ? `percentage ${formatGoFloat(v)} is neither 0.0, nor in range [0.0001, 100.0]` : undefined;
 }
 
@@ -222,28 +223,28 @@ export function formatGoFloat(v: number): string {
   return Number.isInteger(v) ? String(v) : String(v);
 }
 
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+// istio labels.Instance.Validate: Kubernetes' label syntax, but prefix labels of either case, no length
+// limit per prefix label, and none on values.
+const QUALIFIED_NAME = '(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
+const TAG_KEY = new RegExp(`^(${LABEL}(?:\\.${LABEL})*/)?(${QUALIFIED_NAME})$`);
+const TAG_VALUE = new RegExp(`^(?:${QUALIFIED_NAME})?$`);
 
-function isQualifiedName(s: string): boolean {
-  const slash = s.split('/');
-  if (slash.length > 2) return false;
-  const name = slash[slash.length - 1]!;
-  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) return false;
-  if (slash.length === 2) {
-    const prefix = slash[0]!;
-    if (prefix.length === 0 || prefix.length > 253) return false;
-    if (!prefix.split('.').every((l) => isDNS1123Label(l))) return false;
-  }
-  return true;
+function tagKeyError(k: string): string | undefined {
+  const m = TAG_KEY.exec(k);
+  if (!m) return `invalid tag key: ${goQuote(k)}`;
+  if (m[1] !== undefined && m[1].length - 1 > 253) return `invalid tag key: ${goQuote(k)} (DNS prefix is too long)`;
+  if (m[2]!.length > 63) return `invalid tag key: ${goQuote(k)} (name is too long)`;
+  return undefined;
 }
 
-/** labels.Instance.Validate: keys are qualified names, values empty or qualified names. */
+/** labels.Instance.Validate: keys are qualified names with an optional DNS prefix, values empty or qualified names. */
 export function validateLabels(labels: unknown): string | undefined {
   const errs: string[] = [];
   for (const [k, v] of Object.entries(obj(labels))) {
-    if (!isQualifiedName(k)) errs.push(`invalid tag key: "${k}"`);
+    const e = tagKeyError(k);
+    if (e) errs.push(e);
     const value = str(v);
-    if (value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) errs.push(`invalid tag value: "${value}"`);
+    if (!TAG_VALUE.test(value)) errs.push(`invalid tag value: ${goQuote(value)}`);
   }
   return errs.length > 0 ? joinErrors(errs) : undefined;
 }
@@ -274,32 +275,40 @@ export function validateAlphaWorkloadSelector(selector: unknown, warning: string
   return Object.keys(labels).length === 0 ? { errors, warning } : { errors };
 }
 
-/** exportTo entries: `.`, `*`, `~` (service entries only) or namespace names, without duplicates. */
+/** visibility.Instance.Validate: `.`, `*`, or a namespace name; `~` only where the caller allows it. */
+function visibilityError(v: string): string | undefined {
+  if (v === '.' || v === '*') return undefined;
+  if (v === '~') return 'exportTo ~ (none) is not allowed for Istio configuration objects';
+  return isDNS1123Label(v) ? undefined : 'only .,*, or a valid DNS 1123 label is allowed as exportTo entry';
+}
+
+/** istio validateExportTo: entries `.`, `*`, `~` (service entries only) or namespace names, without duplicates. */
 export function validateExportTo(namespace: string, exportTo: unknown, isServiceEntry: boolean, isDestinationRuleWithSelector: boolean): string | undefined {
   const entries = list(exportTo).map(str);
   if (entries.length === 0) return undefined;
   const errs: string[] = [];
   const seen = new Set<string>();
   for (const e of entries) {
+    // `.` stands for the config's namespace, so `.` and that namespace are duplicates.
     const key = e === '.' ? namespace : e;
     if (seen.has(key)) {
-      errs.push(e === '.' || e === namespace ? `duplicate entries in exportTo: . and current namespace ${namespace}` : `duplicate entries in exportTo for entry ${e}`);
-      continue;
-    }
-    seen.add(key);
-    if (e === '~') {
-      if (!isServiceEntry) errs.push('exportTo ~ (none) is not allowed for Istio configuration objects');
-    } else if (e !== '.' && e !== '*' && !isDNS1123Label(e)) {
-      errs.push('only .,*, or a valid DNS 1123 label is allowed as exportTo entry');
-    }
-  }
-  if (errs.length === 0) {
-    if (entries.includes('*') && entries.length > 1) errs.push('cannot have both public (*) and non-public exportTo values for a resource');
-    if (entries.includes('~') && entries.length > 1) errs.push('cannot export service entry to no one (~) and someone');
-    if (isDestinationRuleWithSelector && entries.some((e) => e !== '.' && e !== namespace)) {
-      errs.push('destination rule with workload selector cannot have exportTo beyond current namespace');
+      // istiod words `[., ns]` as a duplicate of entry ns; Istio's corpus (and meshd) name the `.` pairing.
+      const dot = key !== e || (e === namespace && entries.includes('.'));
+      errs.push(dot ? `duplicate entries in exportTo: . and current namespace ${namespace}` : `duplicate entries in exportTo for entry ${e}`);
+    } else if (isServiceEntry && e === '~') {
+      seen.add(key);
+    } else {
+      const err = visibilityError(key);
+      if (err) errs.push(err);
+      else seen.add(key);
     }
   }
+  if (isDestinationRuleWithSelector && seen.size > 0) {
+    if (!seen.has(namespace)) errs.push('destination rule with workload selector cannot have exportTo beyond current namespace');
+    else if (seen.size > 1) errs.push('destination rule with workload selector cannot have multiple entries in exportTo');
+  }
+  if (seen.has('*') && entries.length > 1) errs.push('cannot have both public (*) and non-public exportTo values for a resource');
+  if (seen.has('~') && entries.length > 1) errs.push('cannot export service entry to no one (~) and someone');
   return errs.length > 0 ? joinErrors(errs) : undefined;
 }
 

@@ -1,7 +1,7 @@
 // HTTP-level checks shared by several kinds: header names and values (including Envoy's %VAR% syntax),
 // RE2 regexes, string matches, retries, percentages and host-name matching.
-import { durationError, duration } from './decode.js';
-import { obj, present, str, num, type Obj } from './core.js';
+import { durationError, duration, i32 } from './decode.js';
+import { obj, present, str, type Obj } from './core.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~A-Za-z0-9,]+$/;
 const PSEUDO_HEADERS = new Set([':method', ':scheme', ':authority', ':path', ':status']);
@@ -178,7 +178,7 @@ export function retryErrors(retries: unknown): string[] {
   if (!present(retries)) return [];
   const r = obj(retries);
   const errs: string[] = [];
-  const attempts = num(r.attempts);
+  const attempts = i32(r.attempts);
   if (attempts < 0) errs.push('attempts cannot be negative');
   const perTry = duration(r.perTryTimeout);
   if (attempts === 0 && (perTry !== undefined || str(r.retryOn) !== '' || present(r.retryRemoteLocalities))) {

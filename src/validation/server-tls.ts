@@ -1,7 +1,7 @@
 // Server-side TLS and listener address rules shared by Gateway and Sidecar ingress (istio
 // validateTLSOptions, ValidateUnixAddress, protocol classes).
-import { present, Report, list, obj, str, num, type Obj } from './core.js';
-import { enumValue } from './decode.js';
+import { present, Report, list, obj, str, type Obj } from './core.js';
+import { enumValue, u32 } from './decode.js';
 
 const SERVER_TLS_MODES = ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL'] as const;
 const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] as const;
@@ -89,9 +89,9 @@ export function serverTLS(tlsValue: unknown, r: Report): void {
 /** Go's %v of a Port message, as istiod prints it in a few messages. */
 export function portText(port: Obj): string {
   const fields: string[] = [];
-  if (num(port.number) !== 0) fields.push(`number:${num(port.number)}`);
+  if (u32(port.number) !== 0) fields.push(`number:${u32(port.number)}`);
   if (str(port.protocol) !== '') fields.push(`protocol:"${str(port.protocol)}"`);
   if (str(port.name) !== '') fields.push(`name:"${str(port.name)}"`);
-  if (num(port.targetPort) !== 0) fields.push(`target_port:${num(port.targetPort)}`);
+  if (u32(port.targetPort) !== 0) fields.push(`target_port:${u32(port.targetPort)}`);
   return fields.join(' ');
 }

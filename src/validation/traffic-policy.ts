@@ -1,7 +1,7 @@
 // Traffic policy rules shared by DestinationRule and Sidecar (istio validateTrafficPolicy and friends):
 // connection pools, outlier detection, load balancing with locality settings, client TLS.
-import { list, num, obj, present, Report, str, validateFQDN, validateIPAddress, validatePercent, validatePort, type Obj } from './core.js';
-import { duration, durationError } from './decode.js';
+import { list, obj, present, Report, str, validateFQDN, validateIPAddress, validatePercent, validatePort, type Obj } from './core.js';
+import { duration, durationError, enumValue, f64, i32, u32, u64 } from './decode.js';
 
 const TOPOLOGY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
 
@@ -16,13 +16,13 @@ export function connectionPoolErrors(settings: unknown): string[] {
   };
   if (present(s.http)) {
     const h = obj(s.http);
-    if (num(h.http1MaxPendingRequests) < 0) errs.push('http1 max pending requests must be non-negative');
-    if (num(h.http2MaxRequests) < 0) errs.push('http2 max requests must be non-negative');
-    if (num(h.maxRequestsPerConnection) < 0) errs.push('max requests per connection must be non-negative');
-    if (num(h.maxRetries) < 0) errs.push('max retries must be non-negative');
+    if (i32(h.http1MaxPendingRequests) < 0) errs.push('http1 max pending requests must be non-negative');
+    if (i32(h.http2MaxRequests) < 0) errs.push('http2 max requests must be non-negative');
+    if (i32(h.maxRequestsPerConnection) < 0) errs.push('max requests per connection must be non-negative');
+    if (i32(h.maxRetries) < 0) errs.push('max retries must be non-negative');
     if (present(h.idleTimeout)) d(h.idleTimeout);
     if ((h.h2UpgradePolicy === 'UPGRADE' || h.h2UpgradePolicy === 2) && h.useClientProtocol === true) errs.push('use client protocol must not be true when H2UpgradePolicy is UPGRADE');
-    if (num(h.maxConcurrentStreams) < 0) errs.push('max concurrent streams must be non-negative');
+    if (i32(h.maxConcurrentStreams) < 0) errs.push('max concurrent streams must be non-negative');
     if (present(h.http2KeepAlive)) {
       const ka = obj(h.http2KeepAlive);
       if (!present(ka.interval)) errs.push('http2 keepalive interval is required');
@@ -33,7 +33,7 @@ export function connectionPoolErrors(settings: unknown): string[] {
   }
   if (present(s.tcp)) {
     const t = obj(s.tcp);
-    if (num(t.maxConnections) < 0) errs.push('max connections must be non-negative');
+    if (i32(t.maxConnections) < 0) errs.push('max connections must be non-negative');
     if (present(t.connectTimeout)) d(t.connectTimeout);
     if (present(t.maxConnectionDuration)) d(t.maxConnectionDuration);
     const idle = duration(t.idleTimeout);
@@ -51,13 +51,13 @@ function outlierDetection(outlier: unknown, r: Report): void {
   if (!present(outlier)) return;
   const o = obj(outlier);
   if (present(o.baseEjectionTime)) r.check(durationError(duration(o.baseEjectionTime)));
-  if (num(o.consecutiveErrors) !== 0) r.warn('outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead');
-  if (o.splitExternalLocalOriginErrors !== true && num(o.consecutiveLocalOriginFailures) > 0) {
+  if (i32(o.consecutiveErrors) !== 0) r.warn('outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead');
+  if (o.splitExternalLocalOriginErrors !== true && u32(o.consecutiveLocalOriginFailures) > 0) {
     r.error('outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false');
   }
   if (present(o.interval)) r.check(durationError(duration(o.interval)));
-  r.check(validatePercent(num(o.maxEjectionPercent)));
-  r.check(validatePercent(num(o.minHealthPercent)));
+  r.check(validatePercent(i32(o.maxEjectionPercent)));
+  r.check(validatePercent(i32(o.minHealthPercent)));
 }
 
 function localityParts(locality: string): string[] | undefined {
@@ -114,7 +114,7 @@ function localityLb(lb: unknown, outlier: unknown, r: Report): void {
     sources.push(str(dist.from));
     let total = 0;
     for (const w of Object.values(obj(dist.to))) {
-      const weight = num(w);
+      const weight = u32(w);
       if (weight <= 0 || weight > 100) return void r.error('locality weight must be in range [1, 100]');
       total += weight;
     }
@@ -173,11 +173,11 @@ function loadBalancer(settings: unknown, outlier: unknown, r: Report): void {
         else names.add(n);
       }
     }
-    const minRing = num(ch.minimumRingSize);
+    const minRing = u64(ch.minimumRingSize);
     if (minRing !== 0) r.warn("consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
     if (minRing !== 0 && (present(ch.ringHash) || present(ch.maglev))) r.error('only one of MinimumRingSize or Maglev/Ringhash can be specified');
     if (present(ch.maglev)) {
-      const size = num(obj(ch.maglev).tableSize);
+      const size = u64(obj(ch.maglev).tableSize);
       if (size === 0) r.error('tableSize must be set for maglev');
       if (size >= 5000011) r.error('tableSize must be less than 5000011 for maglev');
       if (!isPrime(size)) r.error('tableSize must be a prime number for maglev');
@@ -190,8 +190,8 @@ function loadBalancer(settings: unknown, outlier: unknown, r: Report): void {
     const w = obj(s.warmup);
     if (!present(w.duration)) r.error('duration is required');
     else r.check(durationError(duration(w.duration)));
-    if (num(w.minimumPercent) > 100) r.error('minimumPercent value should be less than or equal to 100');
-    if (present(w.aggression) && num(w.aggression) <= 0) r.error('aggression should be greater than 0');
+    if (f64(w.minimumPercent) > 100) r.error('minimumPercent value should be less than or equal to 100');
+    if (present(w.aggression) && f64(w.aggression) <= 0) r.error('aggression should be greater than 0');
   }
 }
 
@@ -241,8 +241,8 @@ export function trafficPolicy(namespace: string, policy: unknown, r: Report): vo
   for (const item of list(p.portLevelSettings)) portPolicy(namespace, item, r);
   if (present(p.tunnel)) tunnel(obj(p.tunnel), r);
   if (present(p.proxyProtocol)) {
-    const v = num(obj(p.proxyProtocol).version);
-    if (v !== 0 && v !== 1 && obj(p.proxyProtocol).version !== 'V1' && obj(p.proxyProtocol).version !== 'V2') r.error(`proxy protocol version is invalid: ${v}`);
+    const v = enumValue(obj(p.proxyProtocol).version, ['V1', 'V2'], 'istio.networking.v1alpha3.TrafficPolicy.ProxyProtocol.VERSION') ?? 'V1';
+    if (v !== 'V1' && v !== 'V2') r.error(`proxy protocol version is invalid: ${v}`);
   }
 }
 
@@ -264,6 +264,6 @@ function tunnel(t: Obj, r: Report): void {
   const fqdn = validateFQDN(host);
   const ip = validateIPAddress(host);
   if (fqdn && ip) r.error(`tunnel target host must be valid FQDN or IP address: ${fqdn}; ${ip}`);
-  const port = validatePort(num(t.targetPort));
+  const port = validatePort(u32(t.targetPort));
   if (port) r.error(`tunnel target port is invalid: ${port}`);
 }

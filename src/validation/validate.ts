@@ -5,6 +5,7 @@ import { parseGoBool } from '../inject/annotations.js';
 import { isObj, joinErrors, obj, Report, str, type Obj } from './core.js';
 import { DecodeError } from './decode.js';
 import { VALIDATORS, type KindValidator } from './kinds/index.js';
+import { decodeNumbers } from './numbers.js';
 
 export interface Verdict {
   allowed: boolean;
@@ -73,6 +74,8 @@ export function validateObject(object: unknown): Verdict {
   const spec = obj(object.spec);
   let report: Report;
   try {
+    // istiod decodes the whole spec before it validates anything.
+    if (ISTIO_GROUPS.includes(group)) decodeNumbers(kind, spec);
     const metaError = metadataErrors(kind, meta, spec);
     report = metaError ? new Report().error(metaError) : validator(spec, meta);
   } catch (e) {

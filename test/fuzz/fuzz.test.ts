@@ -111,11 +111,12 @@ describe('fuzzing', () => {
     // Mostly valid values with some wild ones, so that a fair share of configs passes validation.
     const mostly = <T, U>(valid: fc.Arbitrary<T>, wild: fc.Arbitrary<U>): fc.Arbitrary<T | U> => fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: wild, weight: 1 });
     const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
-    const host = mostly(fc.constantFrom('echo', 'echo.default.svc.cluster.local'), fc.constantFrom('other', '*.default.svc.cluster.local', '*', 'a.example.com'));
+    // Istio's name checks accept upper case (subset `V1`, host `Echo.Default...`): mixed-case names included.
+    const host = mostly(fc.constantFrom('echo', 'echo.default.svc.cluster.local'), fc.constantFrom('other', '*.default.svc.cluster.local', '*', 'a.example.com', 'A.Example.COM'));
     const str = mostly(fc.constantFrom('v1', 'v2', '/a', '/'), fc.string({ maxLength: 6 }));
     const regex = mostly(fc.constantFrom('^/a.*', '.*', '[a-z]+'), fc.constantFrom('[', '(?i)x', ''));
     const stringMatch = fc.oneof(fc.record({ exact: str }), fc.record({ prefix: str }), fc.record({ regex }));
-    const destination = fc.record({ host, subset: opt(mostly(fc.constantFrom('v1', 'v2'), fc.constantFrom('nope', 'a b'))), port: opt(fc.record({ number: mostly(fc.constant(7070), fc.integer({ min: -1, max: 70000 })) })) }, { requiredKeys: ['host'] });
+    const destination = fc.record({ host, subset: opt(mostly(fc.constantFrom('v1', 'v2', 'V1'), fc.constantFrom('nope', 'a b', 'V_1'))), port: opt(fc.record({ number: mostly(fc.constant(7070), fc.integer({ min: -1, max: 70000 })) })) }, { requiredKeys: ['host'] });
     const duration = mostly(fc.constantFrom('1s', '100ms', '1.5s', '2m'), fc.constantFrom('x', '0s', '1ns', '-1s'));
     const percentage = opt(fc.record({ value: mostly(fc.double({ min: 0, max: 100, noNaN: true }), fc.double({ min: -5, max: 500, noNaN: true })) }));
     const weighted = mostly(
@@ -145,7 +146,7 @@ describe('fuzzing', () => {
     const envoy = parseProxy({ id: 'sidecar~10.1.0.1~echo-v1.default~default.svc.cluster.local', metadata: toStruct({ NAMESPACE: 'default', LABELS: { app: 'echo' } }) as never });
     const logger = createLogger('silent');
     fc.assert(
-      fc.property(fc.array(host, { minLength: 1, maxLength: 2 }), fc.array(httpRoute, { minLength: 1, maxLength: 3 }), host, fc.uniqueArray(fc.record({ name: mostly(fc.constantFrom('v1', 'v2'), fc.constant('bad name')), labels: fc.dictionary(fc.constantFrom('version', 'app'), fc.constantFrom('v1', 'v2', 'echo'), { minKeys: 1, maxKeys: 2 }), trafficPolicy: opt(policy) }), { maxLength: 2, selector: (x) => x.name }), opt(policy), (hosts, http, drHost, subsets, trafficPolicy) => {
+      fc.property(fc.array(host, { minLength: 1, maxLength: 2 }), fc.array(httpRoute, { minLength: 1, maxLength: 3 }), host, fc.uniqueArray(fc.record({ name: mostly(fc.constantFrom('v1', 'v2', 'V1', 'Canary-A'), fc.constantFrom('bad name', 'V_1')), labels: fc.dictionary(fc.constantFrom('version', 'app'), fc.constantFrom('v1', 'v2', 'echo'), { minKeys: 1, maxKeys: 2 }), trafficPolicy: opt(policy) }), { maxLength: 2, selector: (x) => x.name }), opt(policy), (hosts, http, drHost, subsets, trafficPolicy) => {
         runs++;
         const objects = JSON.parse(JSON.stringify([
           ...base,

@@ -70,7 +70,7 @@ describe('meshd validate', () => {
   it('prints a verdict per object and exits 1 when one is invalid', () => {
     const r = run(['apiVersion: networking.istio.io/v1', 'kind: Gateway', 'metadata: {name: ok}', 'spec: {servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]}', '---', 'apiVersion: networking.istio.io/v1', 'kind: Gateway', 'metadata: {name: bad}', 'spec: {}', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: c}'].join('\n'));
     assert.equal(r.status, 1);
-    assert.equal(r.stdout, '✔ Gateway default/ok\n✘ Gateway default/bad: configuration is invalid: gateway must have at least one server\n- ConfigMap default/c: not an Istio resource, skipped\n');
+    assert.equal(r.stdout, '✔ Gateway default/ok\n✘ Gateway default/bad: configuration is invalid: gateway must have at least one server\n- ConfigMap default/c: not a kind istioctl validate checks, skipped\n');
   });
   it('exits 0 for valid input and reports YAML errors', () => {
     assert.equal(run('apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\nspec: {mtls: {mode: STRICT}}\n').status, 0);

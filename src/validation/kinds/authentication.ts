@@ -1,8 +1,8 @@
 // RequestAuthentication and PeerAuthentication rules (istio ValidateRequestAuthentication,
 // validateJwtRule, ValidatePeerAuthentication).
 import { createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey } from 'node:crypto';
-import { list, num, obj, present, Report, str, validatePolicyTargets, validateWorkloadSelector, type Obj } from '../core.js';
-import { DecodeError, duration, durationError, enumValue } from '../decode.js';
+import { list, obj, present, Report, str, validatePolicyTargets, validateWorkloadSelector, type Obj } from '../core.js';
+import { duration, durationError, enumValue, goJSONNumber } from '../decode.js';
 import { validateStrictHeaderName } from '../http-rules.js';
 import type { ConfigMeta } from '../validate.js';
 
@@ -109,15 +109,12 @@ export function validatePeerAuthentication(spec: Obj, _meta: ConfigMeta): Report
   enumValue(obj(spec.mtls).mode, MTLS_MODES, 'istio.security.v1beta1.PeerAuthentication.MutualTLS.Mode');
   const portLevel = spec.portLevelMtls;
   for (const v of Object.values(obj(portLevel))) enumValue(obj(v).mode, MTLS_MODES, 'istio.security.v1beta1.PeerAuthentication.MutualTLS.Mode');
-  const ports = Object.keys(obj(portLevel));
-  for (const p of ports) {
-    // Port keys are uint32 map keys: a non-number fails to decode.
-    if (!/^-?\d+$/.test(p)) throw new DecodeError(`invalid character '${p[0]}' looking for beginning of value`);
-  }
+  // Port keys are uint32 map keys, decoded from the key's text as a JSON number.
+  const ports = Object.keys(obj(portLevel)).map((k) => goJSONNumber(k, 'uint32'));
   const emptySelector = !present(spec.selector) || Object.keys(obj(obj(spec.selector).matchLabels)).length === 0;
   if (emptySelector && ports.length !== 0) r.error('mesh/namespace peer authentication cannot have port level mTLS');
   if (present(portLevel) && ports.length === 0) r.error('port level mTLS, if defined, must have at least one element');
-  for (const p of ports) if (num(p) <= 0 || num(p) > 65535) r.error('port must be in range 1..65535');
+  for (const p of ports) if (p <= 0 || p > 65535) r.error('port must be in range 1..65535');
   validateWorkloadSelector(spec.selector, r);
   return r;
 }

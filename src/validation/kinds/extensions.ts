@@ -1,7 +1,8 @@
 // Telemetry, WasmPlugin, TrafficExtension and ProxyConfig rules (istio ValidateTelemetry,
 // ValidateWasmPlugin, ValidateTrafficExtension, ValidateProxyConfig).
-import { list, num, obj, present, Report, str, validatePolicyTargets, validateWorkloadSelector, type Obj } from '../core.js';
+import { list, obj, present, Report, str, validatePolicyTargets, validateWorkloadSelector, type Obj } from '../core.js';
 import { parseCel } from '../cel.js';
+import { f64, i32, u32 } from '../decode.js';
 import type { ConfigMeta } from '../validate.js';
 
 function providersError(providers: unknown): string | undefined {
@@ -37,7 +38,7 @@ export function validateTelemetry(spec: Obj, _meta: ConfigMeta): Report {
     const tr = obj(t);
     if (list(tr.providers).length > 1) r.warn('multiple providers is not currently supported');
     r.check(providersError(tr.providers));
-    const pct = num(tr.randomSamplingPercentage);
+    const pct = f64(tr.randomSamplingPercentage);
     if (pct < 0 || pct > 100) r.error('randomSamplingPercentage must be in range [0.0, 100.0]');
     for (const [name, tag] of Object.entries(obj(tr.customTags))) {
       if (name === '') r.error('tag name may not be empty');
@@ -110,7 +111,7 @@ function matchError(selectors: unknown): string | undefined {
     const ports = list(obj(sels[i]).ports);
     for (let j = 0; j < ports.length; j++) {
       if (ports[j] === null) return `spec.Match[${i}].Ports[${j}] is nil`;
-      const n = num(obj(ports[j]).number);
+      const n = u32(obj(ports[j]).number);
       if (n <= 0 || n > 65535) return `spec.Match[${i}].Ports[${j}] is out of range: ${n}`;
     }
   }
@@ -154,6 +155,6 @@ export function validateTrafficExtension(spec: Obj, _meta: ConfigMeta): Report {
 export function validateProxyConfig(spec: Obj, _meta: ConfigMeta): Report {
   const r = new Report();
   validateWorkloadSelector(spec.selector, r);
-  if (num(spec.concurrency) < 0) r.error('concurrency must be greater than or equal to 0');
+  if (i32(spec.concurrency) < 0) r.error('concurrency must be greater than or equal to 0');
   return r;
 }

@@ -1,7 +1,8 @@
 // Gateway rules (istio ValidateGateway, validateServer).
 import { isIP } from '../../net/ip.js';
-import { isDNS1123Label, list, num, obj, parseProtocol, present, Report, str, validateIPAddress, validatePartialWildcard, validatePort, validateWildcardDomain, type Obj } from '../core.js';
+import { isDNS1123Label, list, obj, parseProtocol, present, Report, str, validateIPAddress, validatePartialWildcard, validatePort, validateWildcardDomain, type Obj } from '../core.js';
 import { isHTTPProtocol, isTLSProtocol, portText, serverTLS, serverTLSMode, unixAddressError } from '../server-tls.js';
+import { u32 } from '../decode.js';
 import type { ConfigMeta } from '../validate.js';
 
 /** The host part of a `namespace/host` entry in a Gateway or Sidecar. */
@@ -9,7 +10,11 @@ export function hostnamePartErrors(hostname: string, isGateway: boolean): string
   const errs: string[] = [];
   if (hostname !== '*' && !hostname.includes('.')) errs.push('short names (non FQDN) are not allowed');
   const e = validateWildcardDomain(hostname);
-  if (e && (!isGateway || !isIP(hostname))) errs.push(e);
+  if (e) {
+    // As istiod does, a Sidecar's invalid non-IP host reports the error twice; a Gateway's IP host is valid.
+    if (!isGateway) errs.push(e);
+    if (!isIP(hostname)) errs.push(e);
+  }
   const p = validatePartialWildcard(hostname);
   if (p) errs.push(p);
   return errs;
@@ -43,18 +48,18 @@ function server(s: Obj, gatewaySemantics: boolean, r: Report): void {
     const port = obj(s.port);
     const errs: string[] = [];
     if (!parseProtocol(str(port.protocol))) errs.push(`invalid protocol "${str(port.protocol)}", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP`);
-    if (num(port.number) > 0 || !bind.startsWith('unix://')) {
-      const e = validatePort(num(port.number));
+    if (u32(port.number) > 0 || !bind.startsWith('unix://')) {
+      const e = validatePort(u32(port.number));
       if (e) errs.push(e);
     }
-    if (num(port.targetPort) > 0) errs.push('targetPort has no impact on Gateways');
+    if (u32(port.targetPort) > 0) errs.push('targetPort has no impact on Gateways');
     if (str(port.name) === '') errs.push(`port name must be set: ${portText(port)}`);
     for (const e of errs) r.error(e);
     portOk = errs.length === 0;
   }
   if (bind.startsWith('unix://')) {
     r.check(unixAddressError(bind.slice('unix://'.length)));
-    if (present(s.port) && num(obj(s.port).number) !== 0) r.error(`port number must be 0 for unix domain socket: ${portText(obj(s.port))}`);
+    if (present(s.port) && u32(obj(s.port).number) !== 0) r.error(`port number must be 0 for unix domain socket: ${portText(obj(s.port))}`);
   } else if (bind !== '') r.check(validateIPAddress(bind));
   serverTLS(s.tls, r);
   if (portOk) {

@@ -2,7 +2,6 @@
 import { isIP } from '../../net/ip.js';
 import {
   list,
-  num,
   obj,
   parseProtocol,
   present,
@@ -20,7 +19,7 @@ import {
   validateWildcardDomain,
   type Obj,
 } from '../core.js';
-import { enumValue } from '../decode.js';
+import { enumValue, u32 } from '../decode.js';
 import { isHTTPProtocol, isTLSProtocol } from '../server-tls.js';
 import type { ConfigMeta } from '../validate.js';
 import { workloadEntryRules } from './workload-entry.js';
@@ -68,15 +67,15 @@ export function validateServiceEntry(spec: Obj, meta: ConfigMeta): Report {
     const name = str(p.name);
     if (portNames.has(name)) r.error(`service entry port name "${name}" already defined`);
     portNames.add(name);
-    if (portNumbers.has(num(p.number))) r.error(`service entry port ${num(p.number)} already defined`);
-    portNumbers.add(num(p.number));
-    if (num(p.targetPort) !== 0) r.check(validatePort(num(p.targetPort)));
+    if (portNumbers.has(u32(p.number))) r.error(`service entry port ${u32(p.number)} already defined`);
+    portNumbers.add(u32(p.number));
+    if (u32(p.targetPort) !== 0) r.check(validatePort(u32(p.targetPort)));
     if (addresses.length === 0 && !autoAllocate && (str(p.protocol) === '' || str(p.protocol) === 'TCP')) {
       r.warn('addresses are required for ports serving TCP (or unset) protocol when IP Autoallocation is not enabled');
     }
     r.check(validatePortName(name));
     r.check(validateProtocol(str(p.protocol)));
-    r.check(validatePort(num(p.number)));
+    r.check(validatePort(u32(p.number)));
   }
   switch (resolution) {
     case 'NONE':
@@ -111,9 +110,9 @@ export function validateServiceEntry(spec: Obj, meta: ConfigMeta): Report {
         if (!isIP(addr) && validateFQDN(addr)) r.error(`endpoint address "${addr}" is not a valid FQDN or an IP address`);
         r.check(validateLabels(e.labels));
         for (const [name, port] of Object.entries(obj(e.ports))) {
-          if (!portNames.has(name)) r.error(`endpoint port ${num(port)} is not defined by the service entry`);
+          if (!portNames.has(name)) r.error(`endpoint port ${u32(port)} is not defined by the service entry`);
           r.check(validatePortName(name));
-          r.check(validatePort(num(port)));
+          r.check(validatePort(u32(port)));
         }
       }
       if (addresses.length > 0) {

@@ -1,6 +1,6 @@
 // Sidecar rules (istio ValidateSidecar).
-import { list, num, obj, parseProtocol, present, Report, str, validateAlphaWorkloadSelector, validateFQDN, validateIPAddress, validatePort, validatePortName, validateProtocol, type Obj } from '../core.js';
-import { enumValue } from '../decode.js';
+import { list, obj, parseProtocol, present, Report, str, validateAlphaWorkloadSelector, validateFQDN, validateIPAddress, validatePort, validatePortName, validateProtocol, type Obj } from '../core.js';
+import { enumValue, u32 } from '../decode.js';
 import { isHTTPProtocol, isTLSProtocol, serverTLS, serverTLSMode, unixAddressError } from '../server-tls.js';
 import { connectionPoolErrors } from '../traffic-policy.js';
 import type { ConfigMeta } from '../validate.js';
@@ -25,13 +25,13 @@ function ingress(items: unknown[], r: Report): void {
       continue;
     }
     const port = obj(i.port);
-    if (num(port.targetPort) > 0) r.error('targetPort has no impact on Sidecars');
+    if (u32(port.targetPort) > 0) r.error('targetPort has no impact on Sidecars');
     if (str(port.name) !== '') r.check(validatePortName(str(port.name)));
     r.check(validateProtocol(str(port.protocol)));
-    r.check(validatePort(num(port.number)));
+    r.check(validatePort(u32(port.number)));
     if (str(i.bind) !== '') r.check(validateIPAddress(str(i.bind)));
-    if (ports.has(num(port.number))) r.error('sidecar: ports on IP bound listeners must be unique');
-    ports.add(num(port.number));
+    if (ports.has(u32(port.number))) r.error('sidecar: ports on IP bound listeners must be unique');
+    ports.add(u32(port.number));
     const ep = str(i.defaultEndpoint);
     if (ep !== '') {
       if (ep.startsWith('unix://')) r.check(unixAddressError(ep.slice('unix://'.length)));
@@ -61,21 +61,21 @@ function ingress(items: unknown[], r: Report): void {
     }
     for (const e of connectionPoolErrors(i.connectionPool)) r.error(e);
     if (present(i.connectionPool) && present(obj(i.connectionPool).http) && !isHTTPProtocol(parseProtocol(str(port.protocol)))) {
-      r.warn(`sidecar: HTTP connection pool settings are configured for port ${num(port.number)} ("${str(port.name)}") but its protocol is not HTTP (${str(port.protocol)}); only TCP settings will apply`);
+      r.warn(`sidecar: HTTP connection pool settings are configured for port ${u32(port.number)} ("${str(port.name)}") but its protocol is not HTTP (${str(port.protocol)}); only TCP settings will apply`);
     }
   }
 }
 
 function egressPort(port: Obj, bind: string, captureMode: string, r: Report): void {
   if (str(port.name) !== '') r.check(validatePortName(str(port.name)));
-  if (num(port.number) === 0) {
+  if (u32(port.number) === 0) {
     r.check(validateProtocol(str(port.protocol)));
     if (!bind.startsWith('unix://')) r.error('sidecar: ports with 0 value must have a unix domain socket bind address');
     else r.check(unixAddressError(bind.slice('unix://'.length)));
     if (captureMode !== 'DEFAULT' && captureMode !== 'NONE') r.error('sidecar: captureMode must be DEFAULT/NONE for unix domain socket listeners');
   } else {
     r.check(validateProtocol(str(port.protocol)));
-    r.check(validatePort(num(port.number)));
+    r.check(validatePort(u32(port.number)));
     if (bind !== '') r.check(validateIPAddress(bind));
   }
 }
@@ -134,15 +134,15 @@ export function validateSidecar(spec: Obj, meta: ConfigMeta): Report {
       else r.error('sidecar: the egress listener with empty port should be the last listener in the list');
     } else {
       const port = obj(e.port);
-      if (num(port.targetPort) > 0) r.error('targetPort has no impact on Sidecars');
+      if (u32(port.targetPort) > 0) r.error('targetPort has no impact on Sidecars');
       const bind = str(e.bind);
       egressPort(port, bind, enumValue(e.captureMode, CAPTURE_MODES, 'istio.networking.v1alpha3.CaptureMode') ?? 'DEFAULT', r);
-      if (num(port.number) === 0) {
+      if (u32(port.number) === 0) {
         if (uds.has(bind)) r.error('sidecar: unix domain socket values for listeners must be unique');
         uds.add(bind);
       } else {
-        if (ports.has(num(port.number))) r.error('sidecar: ports on IP bound listeners must be unique');
-        ports.add(num(port.number));
+        if (ports.has(u32(port.number))) r.error('sidecar: ports on IP bound listeners must be unique');
+        ports.add(u32(port.number));
       }
     }
     const hosts = list(e.hosts).map(str);

@@ -3,7 +3,6 @@ import { isIP } from '../../net/ip.js';
 import {
   isDNS1123Label,
   list,
-  num,
   obj,
   present,
   Report,
@@ -17,7 +16,7 @@ import {
   validateWildcardDomain,
   type Obj,
 } from '../core.js';
-import { duration, durationError } from '../decode.js';
+import { duration, durationError, f64, i32, u32 } from '../decode.js';
 import {
   headerOperationErrors,
   isJwtClaimRoute,
@@ -74,7 +73,7 @@ export function destinationErrors(destination: unknown): string[] {
   const subset = str(d.subset);
   if (subset !== '' && !isDNS1123Label(subset)) errs.push(`subset name is invalid: ${subset}`);
   if (present(d.port)) {
-    const e = validatePort(num(obj(d.port).number));
+    const e = validatePort(u32(obj(d.port).number));
     if (e) errs.push(e);
   }
   return errs;
@@ -92,7 +91,7 @@ function routeDestinations(route: unknown, gatewaySemantics: boolean, withHeader
     if (!present(w.destination)) r.error('destination is required');
     if (withHeaders) for (const e of headerOperationErrors(w.headers)) r.error(e);
     if (!gatewaySemantics) for (const e of destinationErrors(w.destination)) r.error(e);
-    const weight = num(w.weight);
+    const weight = i32(w.weight);
     if (weight < 0) r.error(`weight ${weight} < 0`);
     total += weight;
   }
@@ -130,7 +129,7 @@ function fault(f: unknown, r: Report): void {
       if (!GRPC_STATUS.has(s)) r.error(`gRPC status "${s}" is not supported. See https://github.com/grpc/grpc/blob/master/doc/statuscodes.md for a list of supported codes, for example 'NOT_FOUND'`);
     } else if (present(a.http2Error)) r.error('HTTP/2 abort fault injection not supported yet');
     else if (present(a.httpStatus)) {
-      const s = num(a.httpStatus);
+      const s = i32(a.httpStatus);
       if (s < 200 || s > 600) r.error(`HTTP status ${s} is not in range 200-599`);
     } else r.warn('abort configured, but error type not set');
   }
@@ -159,11 +158,11 @@ function redirectError(redirect: unknown, matches: unknown[]): string | undefine
   if (uri === '' && prefixRewrite === '' && str(rd.authority) === '' && !present(rd.port) && !present(rd.derivePort) && str(rd.scheme) === '') {
     return 'redirect must specify URI, authority, scheme, or port';
   }
-  const code = num(rd.redirectCode);
+  const code = u32(rd.redirectCode);
   if (code !== 0 && (code < 300 || code > 399)) return `${code} is not a valid redirect code, must be 3xx`;
   const scheme = str(rd.scheme);
   if (scheme !== '' && scheme !== 'http' && scheme !== 'https') return 'invalid redirect scheme, must be "http" or "https"';
-  if (num(rd.port) > 0) return validatePort(num(rd.port));
+  if (u32(rd.port) > 0) return validatePort(u32(rd.port));
   return undefined;
 }
 
@@ -176,7 +175,7 @@ function directResponse(dr: unknown, r: Report): void {
     if (size > MB) r.error('large direct_responses may impact control plane performance, must be less than 1MB');
     else if (size > 100 * KB) r.warn('large direct_responses may impact control plane performance');
   }
-  const s = num(d.status);
+  const s = u32(d.status);
   if (s < 200 || s > 600) r.error(`HTTP status ${s} is not in range 200-599`);
 }
 
@@ -231,7 +230,7 @@ function routeMatches(http: Obj, r: Report): void {
   for (const m of matches) {
     if (m === null) continue;
     const match = obj(m);
-    if (num(match.port) !== 0) r.check(validatePort(num(match.port)));
+    if (u32(match.port) !== 0) r.check(validatePort(u32(match.port)));
     r.check(validateLabels(match.sourceLabels));
     validateGatewayNames(match.gateways, false, r);
     const ns = str(match.sourceNamespace);
@@ -271,12 +270,12 @@ function httpRoute(http: Obj, isDelegateVS: boolean, gatewaySemantics: boolean, 
   corsPolicy(http.corsPolicy, r);
   fault(http.fault, r);
   if (present(http.mirrorPercent)) {
-    const v = num(http.mirrorPercent);
+    const v = u32(http.mirrorPercent);
     if (v > 100) r.error(`mirror_percent must have a max value of 100 (it has ${v})`);
     r.warn('using deprecated setting "mirrorPercent", use "mirrorPercentage" instead');
   }
   if (present(http.mirrorPercentage)) {
-    const v = num(obj(http.mirrorPercentage).value);
+    const v = f64(obj(http.mirrorPercentage).value);
     if (v > 100) r.error(`mirror_percentage must have a max value of 100 (it has ${v.toFixed(6)})`);
     if (v < 0) r.error(`mirror_percentage must have a min value of 0 (it has ${v.toFixed(6)})`);
   }
@@ -293,7 +292,7 @@ function httpRoute(http: Obj, isDelegateVS: boolean, gatewaySemantics: boolean, 
     }
     for (const e of destinationErrors(mirror.destination)) r.error(e);
     if (present(mirror.percentage)) {
-      const v = num(obj(mirror.percentage).value);
+      const v = f64(obj(mirror.percentage).value);
       if (v > 100) r.error(`mirror percentage must have a max value of 100 (it has ${v.toFixed(6)})`);
       if (v < 0) r.error(`mirror percentage must have a min value of 0 (it has ${v.toFixed(6)})`);
     }
@@ -345,7 +344,7 @@ function wildcardDomainForGateway(sni: boolean, domain: string): string | undefi
 function l4Match(match: unknown, r: Report): void {
   const m = obj(match);
   for (const s of list(m.destinationSubnets)) r.check(validateIPSubnet(str(s)));
-  if (num(m.port) !== 0) r.check(validatePort(num(m.port)));
+  if (u32(m.port) !== 0) r.check(validatePort(u32(m.port)));
   r.check(validateLabels(m.sourceLabels));
   validateGatewayNames(m.gateways, false, r);
 }
@@ -378,7 +377,7 @@ function prefixMatch(routeName: string, matchName: string, match: Obj): PrefixMa
     route: routeName,
     match: matchName,
     prefix,
-    port: num(match.port),
+    port: u32(match.port),
     method: exactOrPrefix(match.method) || 'exact:GET',
     authority: exactOrPrefix(match.authority),
     headers: mapOf(match.headers),

@@ -1,9 +1,10 @@
 // WorkloadEntry and WorkloadGroup rules (istio ValidateWorkloadEntry, ValidateWorkloadGroup), and the
 // endpoint rules ServiceEntry reuses for its STATIC endpoints.
 import { isIP } from '../../net/ip.js';
-import { list, num, obj, present, Report, str, validateFQDN, validateLabels, validatePort, validatePortName, type Obj } from '../core.js';
+import { list, obj, present, Report, str, validateFQDN, validateLabels, validatePort, validatePortName, type Obj } from '../core.js';
 import { validateProbeHeaderName } from '../http-rules.js';
 import { unixAddressError } from '../server-tls.js';
+import { i32, u32 } from '../decode.js';
 import type { ConfigMeta } from '../validate.js';
 
 /** `servicePorts` is the ServiceEntry's port names when the entry is one of its endpoints. */
@@ -23,9 +24,9 @@ export function workloadEntryRules(we: Obj, servicePorts: Set<string> | undefine
     else if (validateFQDN(addr)) r.error(`endpoint address "${addr}" is not a valid FQDN or an IP address`);
   }
   for (const [name, port] of Object.entries(ports)) {
-    if (servicePorts && !servicePorts.has(name)) r.error(`endpoint port ${num(port)} is not defined by the service entry`);
+    if (servicePorts && !servicePorts.has(name)) r.error(`endpoint port ${u32(port)} is not defined by the service entry`);
     r.check(validatePortName(name));
-    r.check(validatePort(num(port)));
+    r.check(validatePort(u32(port)));
   }
   r.check(validateLabels(we.labels));
   if (unix && servicePorts && servicePorts.size !== 1) r.error('exactly 1 service port required for unix endpoints');
@@ -41,18 +42,18 @@ function probe(p: unknown, r: Report): void {
   if (!present(p)) return;
   const pr = obj(p);
   for (const f of ['periodSeconds', 'initialDelaySeconds', 'timeoutSeconds', 'successThreshold', 'failureThreshold']) {
-    if (num(pr[f]) < 0) r.error(`${f} must be non-negative`);
+    if (i32(pr[f]) < 0) r.error(`${f} must be non-negative`);
   }
   if (present(pr.httpGet)) {
     const h = obj(pr.httpGet);
-    r.check(validatePort(num(h.port)));
+    r.check(validatePort(u32(h.port)));
     const scheme = str(h.scheme);
     if (scheme !== '' && scheme !== 'HTTPS' && scheme !== 'HTTP') r.error('httpGet.scheme must be one of "HTTPS", "HTTP"');
     for (const header of list(h.httpHeaders)) {
       if (header === null) r.error('invalid nil header');
       else r.check(validateProbeHeaderName(str(obj(header).name)));
     }
-  } else if (present(pr.tcpSocket)) r.check(validatePort(num(obj(pr.tcpSocket).port)));
+  } else if (present(pr.tcpSocket)) r.check(validatePort(u32(obj(pr.tcpSocket).port)));
   else if (present(pr.exec)) {
     if (list(obj(pr.exec).command).length === 0) r.error('exec.command is required');
   } else r.error('unknown health check method <nil>');

@@ -1,7 +1,7 @@
 // Generated Istio objects for the validation comparison: each corpus object with one seeded mutation of
 // its spec (a field removed, a value swapped for one of the kind of values validators trip on, an unknown
-// field, an array element repeated), giving valid, near-valid and invalid objects of every kind the
-// corpus has. Pure and deterministic: the same seed gives the same objects.
+// field, an array element repeated, a name's letters in other case), giving valid, near-valid and invalid
+// objects of every kind the corpus has. Pure and deterministic: the same seed gives the same objects.
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -50,7 +50,7 @@ export function mutate(object: Record<string, unknown>, rand: () => number): Mut
   const spec = (copy.spec ??= {}) as Json;
   const all = paths(spec);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const op = all.length === 0 ? 'add' : pick(['delete', 'replace', 'replace', 'replace', 'add', 'repeat'] as const);
+  const op = all.length === 0 ? 'add' : pick(['delete', 'replace', 'replace', 'replace', 'add', 'repeat', 'recase'] as const);
   if (op === 'add') {
     const objects = [[] as Step[], ...all].filter((p) => {
       const v = p.length === 0 ? spec : (parentOf(spec, [...p, 0]) as Json);
@@ -78,9 +78,29 @@ export function mutate(object: Record<string, unknown>, rand: () => number): Mut
       return { object: copy, change: `spec${fmt(at)}: first element repeated` };
     }
   }
+  if (op === 'recase') {
+    // Istio's name checks accept either case (port `HTTP`, subset `V1`, namespace `Prod/*`): a string
+    // with letters gets upper case throughout or on its first letter of each label.
+    const strings = all.filter((p) => {
+      const v = (parentOf(spec, p) as Record<string, Json>)[p[p.length - 1] as string];
+      return typeof v === 'string' && /[a-z]/.test(v);
+    });
+    if (strings.length > 0) {
+      const at = pick(strings);
+      const holder = parentOf(spec, at) as Record<string, Json>;
+      const key = at[at.length - 1] as string;
+      holder[key] = recase(holder[key] as string, rand() < 0.5);
+      return { object: copy, change: `spec${fmt(at)}: recased to ${JSON.stringify(holder[key]).slice(0, 40)}` };
+    }
+  }
   const value = pick(REPLACEMENTS);
   parent[last as string] = structuredClone(value);
   return { object: copy, change: `spec${fmt(path)}: replaced with ${JSON.stringify(value).slice(0, 40)}` };
+}
+
+/** `reviews.prod/v1` to `REVIEWS.PROD/V1` (all) or `Reviews.Prod/V1` (first letter of each label). */
+export function recase(s: string, all: boolean): string {
+  return all ? s.toUpperCase() : s.replace(/(^|[^A-Za-z0-9])([a-z])/g, (_, sep: string, c: string) => sep + c.toUpperCase());
 }
 
 const fmt = (p: Step[]): string => p.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('');
