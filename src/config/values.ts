@@ -124,6 +124,7 @@ export function layerHelmValues(input: Record<string, unknown>): Record<string, 
 }
 
 // What an IstioOperator's spec.profile adds (manifests/profiles in Istio): the parts that reach istiod.
+// All build on `default`, whose values blank the base chart's defaultRevision.
 const OPERATOR_PROFILES: Record<string, Record<string, unknown>> = {
   default: {},
   minimal: {},
@@ -147,7 +148,7 @@ export function helmValuesFromIstioOperator(iop: Record<string, unknown>): Recor
   const name = typeof given.profile === 'string' && given.profile !== '' ? given.profile : 'default';
   const profile = Object.hasOwn(OPERATOR_PROFILES, name) ? OPERATOR_PROFILES[name]! : undefined;
   if (!profile) throw new Error(`IstioOperator profile ${JSON.stringify(name)} not found`);
-  const spec = mergeValues(profile, given);
+  const spec = mergeValues(mergeValues({ values: { defaultRevision: '' } }, profile), given);
   const userValues = isRecord(given.values) ? given.values : {};
   let values = isRecord(spec.values) ? spec.values : {};
   const moved: Record<string, unknown> = {};

@@ -29,6 +29,16 @@ istio: pilot
 {{- end }}
 {{- end }}
 
+{{/* The Deployment's selector: istiod's, which for the default revision is istio=pilot alone. */}}
+{{- define "meshd.deploymentSelector" -}}
+{{- if .Values.revision }}
+app: istiod
+istio.io/rev: {{ .Values.revision | quote }}
+{{- else }}
+istio: pilot
+{{- end }}
+{{- end }}
+
 {{/* Which scopes render: global.resourceScope all, or namespace / cluster for split installs. */}}
 {{- define "meshd.namespaced" -}}
 {{- if has .Values.global.resourceScope (list "all" "namespace") }}true{{ end }}
