@@ -148,7 +148,8 @@ export function helmValuesFromIstioOperator(iop: Record<string, unknown>): Recor
   const name = typeof given.profile === 'string' && given.profile !== '' ? given.profile : 'default';
   const profile = Object.hasOwn(OPERATOR_PROFILES, name) ? OPERATOR_PROFILES[name]! : undefined;
   if (!profile) throw new Error(`IstioOperator profile ${JSON.stringify(name)} not found`);
-  const spec = mergeValues(mergeValues({ values: { defaultRevision: '' } }, profile), given);
+  const base: Record<string, unknown> = { values: { defaultRevision: '' } };
+  const spec = mergeValues(mergeValues(base, profile), given);
   const userValues = isRecord(given.values) ? given.values : {};
   let values = isRecord(spec.values) ? spec.values : {};
   const moved: Record<string, unknown> = {};
