@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { scratchDir } from '../../helpers/scratch.js';
 import { caseFor, type Case } from './cases.js';
+import { injectDifferences, WORKLOADS } from './inject.js';
 import { diffViews, owned, type Difference, type Obj } from './owned.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -62,13 +63,13 @@ const started = Date.now();
 const files = readdirSync(VALUES_DIR).filter((f) => f.endsWith('.yaml')).sort();
 let same = 0;
 const lines: string[] = [];
-files.forEach((file, n) => {
+for (const [n, file] of files.entries()) {
   let c: Case;
   try {
     c = caseFor(join(VALUES_DIR, file));
   } catch (e) {
     lines.push(`FAIL ${file}: meshd cannot read it: ${(e as Error).message}`);
-    return;
+    continue;
   }
   const m = renderMeshd(c, n);
   const i = renderIstiod(c, n);
@@ -76,7 +77,7 @@ files.forEach((file, n) => {
     lines.push(`FAIL ${file} (${c.how})`);
     if ('error' in m) lines.push(`  meshd's chart cannot render it: ${m.error}`);
     if ('error' in i) lines.push(`  istioctl cannot render it: ${i.error}`);
-    return;
+    continue;
   }
   const mo = owned(m.docs);
   const io = owned(i.docs);
@@ -87,14 +88,18 @@ files.forEach((file, n) => {
     else diffs.push(...diffViews(role, mo.roles.get(role), io.roles.get(role)));
   }
   const defects = diffs.filter((d) => !knownReason(d));
-  if (defects.length === 0) same++;
-  lines.push(`${defects.length === 0 ? 'ok  ' : 'FAIL'} ${file} (${c.how}): ${io.roles.size} owned objects from istiod's chart, ${mo.roles.size} from meshd's`);
+  const injected = await injectDifferences({ docs: m.docs, dir }, { docs: i.docs, dir });
+  const ok = defects.length === 0 && (injected ?? []).length === 0;
+  if (ok) same++;
+  const injection = injected ? `, ${WORKLOADS.length - injected.length}/${WORKLOADS.length} workloads injected alike` : ', no injector';
+  lines.push(`${ok ? 'ok  ' : 'FAIL'} ${file} (${c.how}): ${io.roles.size} owned objects from istiod's chart, ${mo.roles.size} from meshd's${injection}`);
+  for (const d of injected ?? []) lines.push(`  DIFF  ${d}`);
   for (const d of diffs) {
     const why = knownReason(d);
     lines.push(`  ${why ? 'known' : 'DIFF '} ${d.role} ${d.path}: meshd ${show(d.meshd)}, istiod ${show(d.istiod)}${why ? ` (${why})` : ''}`);
   }
   for (const [obj, why] of io.unmapped) lines.push(`  not rendered by meshd by design: ${obj}: ${why}`);
-});
+}
 console.log(lines.join('\n'));
 console.log(`${same}/${files.length} values files render as istiod's chart does (${((Date.now() - started) / 1000).toFixed(1)}s)`);
 process.exitCode = same === files.length ? 0 : 1;

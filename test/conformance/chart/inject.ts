@@ -1,0 +1,63 @@
+// "Inject the same pods": workloads from Istio's injection goldens injected by meshd with the ConfigMaps and
+// Deployment environment meshd's chart rendered, and with those istiod's chart rendered (Istio's own
+// templates as operator config, which meshd runs as istiod does: conformance:inject). Same ConfigMaps but
+// a different pod, or the reverse, shows up here.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { runInject } from '../../../src/cli/inject.js';
+import { commonOptions } from '../../../src/cli/options.js';
+import { parseYamlStream } from '../../../src/config/yaml.js';
+import type { Obj } from './owned.js';
+
+const INJECT_INPUTS = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'istio', 'inject', 'inject');
+/** Deployments, pods and the other workload kinds, with probes, gateways, gRPC and native sidecars. */
+export const WORKLOADS = ['hello.yaml', 'hello-probes.yaml', 'frontend.yaml', 'cronjob.yaml', 'daemonset.yaml', 'job.yaml',
+  'gateway.yaml', 'grpc-agent.yaml', 'native-sidecar-opt-in.yaml', 'hello-openshift.yaml'];
+
+interface Side { docs: Obj[]; dir: string }
+
+/** The files and environment a side injects with, or why it cannot inject. */
+function injectorOf(side: Side, tag: string): { flags: Record<string, string>; env: NodeJS.ProcessEnv } | string {
+  const cm = (pred: (name: string) => boolean): Obj | undefined => side.docs.find((d) => d.kind === 'ConfigMap' && pred(d.metadata?.name ?? ''));
+  const injector = cm((n) => n.startsWith('istio-sidecar-injector'));
+  const mesh = cm((n) => /^istio(-|$)/.test(n) && !n.startsWith('istio-sidecar-injector'));
+  if (!injector) return 'no injector ConfigMap';
+  const files = { values: join(side.dir, `${tag}-values.json`), mesh: join(side.dir, `${tag}-mesh.yaml`), 'injector-config': join(side.dir, `${tag}-config.yaml`) };
+  writeFileSync(files.values, injector.data?.values ?? '{}');
+  writeFileSync(files.mesh, mesh?.data?.mesh ?? '');
+  writeFileSync(files['injector-config'], injector.data?.config ?? '');
+  const deployment = side.docs.find((d) => d.kind === 'Deployment' && /^istiod/.test(d.metadata?.name ?? ''));
+  const container = deployment?.spec?.template?.spec?.containers?.find((c: Obj) => c.name === 'discovery');
+  const env: NodeJS.ProcessEnv = {};
+  for (const e of container?.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+  return { flags: files, env };
+}
+
+async function inject(input: string, out: string, how: { flags: Record<string, string>; env: NodeJS.ProcessEnv }): Promise<unknown> {
+  const stderr = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    await runInject(input, out, commonOptions(how.flags, how.env));
+    return parseYamlStream(readFileSync(out, 'utf8'), 'injected');
+  } catch (e) {
+    return { refused: (e as Error).message };
+  } finally {
+    process.stderr.write = stderr;
+  }
+}
+
+/** Differences in the injected workloads, or undefined when neither side has an injector to compare. */
+export async function injectDifferences(meshd: Side, istiod: Side): Promise<string[] | undefined> {
+  const m = injectorOf(meshd, 'meshd');
+  const i = injectorOf(istiod, 'istiod');
+  if (typeof m === 'string' && typeof i === 'string') return undefined;
+  if (typeof m === 'string' || typeof i === 'string') return [`injection: meshd ${typeof m === 'string' ? m : 'injects'}, istiod ${typeof i === 'string' ? i : 'injects'}`];
+  const diffs: string[] = [];
+  for (const w of WORKLOADS) {
+    const input = join(INJECT_INPUTS, w);
+    const [got, want] = [await inject(input, join(meshd.dir, 'out-meshd.yaml'), m), await inject(input, join(istiod.dir, 'out-istiod.yaml'), i)];
+    if (!isDeepStrictEqual(got, want)) diffs.push(`injection of ${w} differs: meshd ${JSON.stringify(got).slice(0, 300)}, istiod ${JSON.stringify(want).slice(0, 300)}`);
+  }
+  return diffs;
+}
