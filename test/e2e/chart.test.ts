@@ -2,6 +2,7 @@
 // server-side dry run, and `helm install` with the webhooks pointed at a local meshd by URL gives an
 // injecting, validating control plane driven by the chart's own ConfigMaps.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/cl
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { freePort, startCluster, writeKubeconfig, type Cluster } from './cluster.js';
 import { injectedContainers, runningContainers, setClusterNode, waitForServiceAccount } from './fixtures.js';
-import { helm, kubectl } from './kube-tools.js';
+import { helm, installIstioCrds, kubectl } from './kube-tools.js';
 
 const CHART = join(import.meta.dirname, '..', '..', 'charts', 'meshd');
 let cluster: Cluster;
@@ -94,5 +95,45 @@ describe('Helm chart on the API server', () => {
     // And the namespace controller, with the same rights.
     await waitFor('istio-ca-root-cert in the sample namespace', async () => ((await core.readNamespacedConfigMap({ namespace: 'demo', name: 'istio-ca-root-cert' }).catch(() => undefined)) ? true : undefined), 20_000, () => meshd!.logs());
     assert.doesNotMatch(meshd!.logs(), /forbidden/i);
+  });
+
+  // The stable profile's ValidatingAdmissionPolicy (GA in v1.30): meshd's wording of the stable-channel
+  // rules, enforced by the API server itself, for config of this revision only.
+  it('profile=stable: the API server refuses config outside the stable channel', (ctx) => {
+    if (cluster.minor < 30) return ctx.skip('ValidatingAdmissionPolicy is GA from v1.30');
+    installIstioCrds(cluster.kubeconfig);
+    const t = helm(cluster.kubeconfig, home, 'template', 'stable', CHART, '-n', 'istio-system', '--set', 'profile=stable', '--show-only', 'templates/validatingadmissionpolicy.yaml');
+    assert.equal(t.status, 0, t.out);
+    const policy = join(home, 'stable-policy.yaml');
+    writeFileSync(policy, t.stdout);
+    const applied = kubectl(cluster.kubeconfig, 'apply', '-f', policy);
+    assert.equal(applied.status, 0, applied.out);
+    const labels = { 'istio.io/rev': 'default' };
+    const rows: { name: string; obj: object; refused: boolean }[] = [
+      { name: 'EnvoyFilter', obj: { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', spec: {} }, refused: true },
+      { name: 'ProxyConfig', obj: { apiVersion: 'networking.istio.io/v1beta1', kind: 'ProxyConfig', spec: {} }, refused: true },
+      { name: 'WasmPlugin', obj: { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', spec: { url: 'oci://x' } }, refused: true },
+      { name: 'Telemetry access log filter', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { accessLogging: [{ filter: { expression: 'true' } }] } }, refused: true },
+      { name: 'Telemetry metrics reportingInterval', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { metrics: [{ reportingInterval: '5s' }] } }, refused: true },
+      { name: 'Telemetry tracing useRequestIdForTraceSampling', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { tracing: [{ useRequestIdForTraceSampling: true }] } }, refused: true },
+      { name: 'Telemetry with stable fields', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { accessLogging: [{ disabled: true }] } }, refused: false },
+      { name: 'AuthorizationPolicy by trust domain', obj: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', spec: { rules: [{ from: [{ source: { notTrustDomains: ['x'] } }] }] } }, refused: true },
+      { name: 'AuthorizationPolicy by principal', obj: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', spec: { rules: [{ from: [{ source: { principals: ['x'] } }] }] } }, refused: false },
+      { name: 'VirtualService', obj: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', spec: { hosts: ['a'] } }, refused: false },
+    ];
+    // The policy takes effect once the API server has compiled it: wait on the first row.
+    const dry = (row: (typeof rows)[number], rowLabels: object): ReturnType<typeof kubectl> => {
+      const file = join(home, 'stable-object.json');
+      writeFileSync(file, JSON.stringify({ ...row.obj, metadata: { name: 'stable-check', namespace: 'default', labels: rowLabels } }));
+      return kubectl(cluster.kubeconfig, 'create', '--dry-run=server', '-f', file);
+    };
+    const deadline = Date.now() + 30_000;
+    while (dry(rows[0]!, labels).status === 0 && Date.now() < deadline) spawnSync('sleep', ['0.5']);
+    for (const row of rows) {
+      const r = dry(row, labels);
+      assert.equal(r.status !== 0, row.refused, `${row.name}: ${r.out}`);
+      if (row.refused) assert.match(r.out, /ValidatingAdmissionPolicy/, row.name);
+    }
+    assert.equal(dry(rows[0]!, {}).status, 0, 'config of no revision is not this revision\'s to refuse');
   });
 });
