@@ -201,11 +201,11 @@ describe('Helm chart: istiod values keys', () => {
     { name: 'platform (flat) as global.platform', set: ['platform=k3s'],
       want: (d) => assert.equal(injectorValues(d).pilot.cni.cniBinDir, '/var/lib/rancher/k3s/data/cni') },
     { name: 'profile=remote: the remote pieces only', set: ['profile=remote', 'global.remotePilotAddress=10.0.0.9'], want: (d) => {
-      assert.deepEqual(kinds(d), ['EndpointSlice', 'MutatingWebhookConfiguration', 'Service']);
+      assert.deepEqual(kinds(d), ['EndpointSlice', 'MutatingWebhookConfiguration', 'Service', 'ValidatingWebhookConfiguration']);
       assert.equal(one(d, 'EndpointSlice').endpoints[0].addresses[0], '10.0.0.9');
     } },
     { name: 'profile=remote with a DNS name', set: ['profile=remote', 'global.remotePilotAddress=istiod.example'], want: (d) => {
-      assert.deepEqual(kinds(d), ['MutatingWebhookConfiguration', 'Service']);
+      assert.deepEqual(kinds(d), ['MutatingWebhookConfiguration', 'Service', 'ValidatingWebhookConfiguration']);
       assert.equal(one(d, 'Service').spec.externalName, 'istiod.example');
     } },
     { name: 'remote config cluster keeps RBAC and validation', set: ['profile=remote', 'global.configCluster=true'],

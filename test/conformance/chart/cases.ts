@@ -30,7 +30,11 @@ export function caseFor(path: string): Case {
   const text = readFileSync(path, 'utf8');
   const data = (parse(text) ?? {}) as Obj;
   if (file === 'istiod-chart-values.yaml') {
-    return { file, how: 'helm -f FILE; IstioOperator spec.values: FILE', helm: data, iop: iop({ values: { ...HELM_INSTALL, ...data } }) };
+    // istioctl's schema for spec.values has no _internal_defaults_do_not_set; it takes it, as any key it does
+    // not know, under spec.unvalidatedValues, which it merges into the values after validation.
+    const { _internal_defaults_do_not_set: defaults, ...rest } = data;
+    return { file, how: 'helm -f FILE; IstioOperator spec.values: FILE, its defaults block as spec.unvalidatedValues', helm: data,
+      iop: iop({ values: { ...HELM_INSTALL, ...rest }, unvalidatedValues: { _internal_defaults_do_not_set: defaults } }) };
   }
   const m = /^helm-profiles-(.+)\.yaml$/.exec(file);
   if (m) {

@@ -17,8 +17,8 @@ const FIXED_LABELS = new Set([
   'app.kubernetes.io/version', 'helm.sh/chart', 'sidecar.istio.io/inject', 'istio.io/dataplane-mode',
 ]);
 /** Environment of the discovery container that is one binary's own: the remote kubeconfig path istiod
- * mounts, Go's runtime switches, and meshd's pod IP. */
-const OWN_ENV = new Set(['KUBECONFIG', 'GODEBUG', 'POD_IP']);
+ * mounts, Go's runtime settings, and meshd's pod IP. */
+const OWN_ENV = new Set(['KUBECONFIG', 'GODEBUG', 'GOMAXPROCS', 'POD_IP']);
 /** Volumes each chart gives its own container; the rest come from `volumes` / `volumeMounts`. */
 const OWN_VOLUMES = new Set(['tmp', 'local-certs', 'istio-token', 'cacerts', 'istio-kubeconfig', 'istio-csr-dns-cert', 'istio-csr-ca-configmap', 'extracacerts']);
 
