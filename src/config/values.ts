@@ -91,8 +91,14 @@ export function mergeValues<T extends Record<string, unknown>>(base: T, overlay:
 // `compatibilityVersion` and `platform` layer in, read by the chart and by meshd alike.
 const PROFILE_DIR = fileURLToPath(new URL('../../charts/meshd/files/', import.meta.url));
 
-function profileFile(kind: 'profile' | 'compatibility version' | 'platform', name: unknown): Record<string, unknown> {
-  const file = { profile: 'profile-', 'compatibility version': 'profile-compatibility-version-', platform: 'profile-platform-' }[kind];
+const PROFILE_PREFIX = {
+  profile: 'profile-',
+  'compatibility version': 'profile-compatibility-version-',
+  platform: 'profile-platform-',
+};
+
+function profileFile(kind: keyof typeof PROFILE_PREFIX, name: unknown): Record<string, unknown> {
+  const file = PROFILE_PREFIX[kind];
   const ok = (typeof name === 'string' || typeof name === 'number') && /^[A-Za-z0-9._-]+$/.test(String(name));
   const path = join(PROFILE_DIR, `${file}${String(name)}.yaml`);
   if (!ok || !existsSync(path)) throw new Error(`unknown ${kind} ${String(name)}`);
@@ -116,7 +122,9 @@ export function layerHelmValues(input: Record<string, unknown>): Record<string, 
   let layer: Record<string, unknown> = {};
   const profile = firstSet(given.profile, global.profile);
   if (profile !== undefined) layer = profileFile('profile', profile);
-  if (truthy(given.compatibilityVersion)) layer = mergeValues(layer, profileFile('compatibility version', given.compatibilityVersion));
+  if (truthy(given.compatibilityVersion)) {
+    layer = mergeValues(layer, profileFile('compatibility version', given.compatibilityVersion));
+  }
   const platform = firstSet(given.platform, global.platform);
   if (platform !== undefined) layer = mergeValues(layer, profileFile('platform', platform));
   const merged = mergeValues(mergeValues(isRecord(defaults) ? defaults : {}, layer), given);
@@ -135,7 +143,10 @@ const OPERATOR_PROFILES: Record<string, Record<string, unknown>> = {
   remote: { values: { profile: 'remote' } },
   stable: { values: { profile: 'stable' } },
   openshift: { components: { cni: { enabled: true } }, values: { global: { platform: 'openshift' } } },
-  'openshift-ambient': { components: { cni: { enabled: true } }, values: { profile: 'ambient', global: { platform: 'openshift' } } },
+  'openshift-ambient': {
+    components: { cni: { enabled: true } },
+    values: { profile: 'ambient', global: { platform: 'openshift' } },
+  },
 };
 
 /**
@@ -178,14 +189,18 @@ export function normalizeValuesInput(input: Record<string, unknown>): Record<str
   const helm = input.kind === 'IstioOperator' ? helmValuesFromIstioOperator(input) : input;
   const v = layerHelmValues(helm);
   const out: Record<string, unknown> = {};
-  for (const k of ['global', 'sidecarInjectorWebhook', 'revision'] as const) if (v[k] !== undefined) out[k] = v[k];
+  for (const k of ['global', 'sidecarInjectorWebhook', 'revision'] as const) {
+    if (v[k] !== undefined) out[k] = v[k];
+  }
   const pilot: Record<string, unknown> = {};
   if (v.cni !== undefined) pilot.cni = v.cni;
   if (v.env !== undefined) pilot.env = v.env;
   if (Object.keys(pilot).length > 0) out.pilot = pilot;
   if (isRecord(v.gateways)) {
     const gw: Record<string, unknown> = {};
-    for (const k of ['securityContext', 'seccompProfile']) if (v.gateways[k] !== undefined) gw[k] = v.gateways[k];
+    for (const k of ['securityContext', 'seccompProfile']) {
+      if (v.gateways[k] !== undefined) gw[k] = v.gateways[k];
+    }
     out.gateways = gw;
   }
   return out;

@@ -46,7 +46,10 @@ async function serviceAccountKubeconfig(namespace: string, name: string): Promis
 
 describe('Helm chart on the API server', () => {
   it('renders the API versions the cluster serves and passes a server-side dry run', () => {
-    const t = helm(cluster.kubeconfig, home, 'template', 'meshd', CHART, '-n', 'default', '--dry-run=server', '--set', 'revision=canary', '--set', 'pilot.autoscaleMin=2');
+    const t = helm(cluster.kubeconfig, home, 'template', 'meshd', CHART, '-n', 'default', '--dry-run=server',
+      '--set', 'revision=canary', '--set', 'pilot.autoscaleMin=2',
+      // The ServiceAccount and Role go to global.istioNamespace, as istiod's chart puts them.
+      '--set', 'global.istioNamespace=default');
     assert.equal(t.status, 0, t.out);
     // v1.20 has neither policy/v1 nor autoscaling/v2; v1.36 has only those (v1beta1 went in v1.25, v2beta2 in v1.26).
     const old = cluster.minor < 23;
@@ -102,29 +105,41 @@ describe('Helm chart on the API server', () => {
   it('profile=stable: the API server refuses config outside the stable channel', (ctx) => {
     if (cluster.minor < 30) return ctx.skip('ValidatingAdmissionPolicy is GA from v1.30');
     installIstioCrds(cluster.kubeconfig);
-    const t = helm(cluster.kubeconfig, home, 'template', 'stable', CHART, '-n', 'istio-system', '--set', 'profile=stable', '--show-only', 'templates/validatingadmissionpolicy.yaml');
+    const t = helm(cluster.kubeconfig, home, 'template', 'stable', CHART, '-n', 'istio-system',
+      '--set', 'profile=stable', '--show-only', 'templates/validatingadmissionpolicy.yaml');
     assert.equal(t.status, 0, t.out);
     const policy = join(home, 'stable-policy.yaml');
     writeFileSync(policy, t.stdout);
     const applied = kubectl(cluster.kubeconfig, 'apply', '-f', policy);
     assert.equal(applied.status, 0, applied.out);
     const labels = { 'istio.io/rev': 'default' };
+    const obj = (apiVersion: string, kind: string, spec: object): object => ({ apiVersion, kind, spec });
+    const telemetry = (spec: object): object => obj('telemetry.istio.io/v1', 'Telemetry', spec);
+    const authz = (source: object): object =>
+      obj('security.istio.io/v1', 'AuthorizationPolicy', { rules: [{ from: [{ source }] }] });
+    const route = { hosts: ['a'], http: [{ route: [{ destination: { host: 'a' } }] }] };
+    const wasm = obj('extensions.istio.io/v1alpha1', 'WasmPlugin', { url: 'oci://x' });
     const rows: { name: string; obj: object; refused: boolean }[] = [
-      { name: 'EnvoyFilter', obj: { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', spec: {} }, refused: true },
-      { name: 'ProxyConfig', obj: { apiVersion: 'networking.istio.io/v1beta1', kind: 'ProxyConfig', spec: {} }, refused: true },
-      { name: 'WasmPlugin', obj: { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', spec: { url: 'oci://x' } }, refused: true },
-      { name: 'Telemetry access log filter', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { accessLogging: [{ filter: { expression: 'true' } }] } }, refused: true },
-      { name: 'Telemetry metrics reportingInterval', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { metrics: [{ reportingInterval: '5s' }] } }, refused: true },
-      { name: 'Telemetry tracing useRequestIdForTraceSampling', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { tracing: [{ useRequestIdForTraceSampling: true }] } }, refused: true },
-      { name: 'Telemetry with stable fields', obj: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', spec: { accessLogging: [{ disabled: true }] } }, refused: false },
-      { name: 'AuthorizationPolicy by trust domain', obj: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', spec: { rules: [{ from: [{ source: { notTrustDomains: ['x'] } }] }] } }, refused: true },
-      { name: 'AuthorizationPolicy by principal', obj: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', spec: { rules: [{ from: [{ source: { principals: ['x'] } }] }] } }, refused: false },
-      { name: 'VirtualService', obj: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', spec: { hosts: ['a'] } }, refused: false },
+      { name: 'EnvoyFilter', obj: obj('networking.istio.io/v1alpha3', 'EnvoyFilter', {}), refused: true },
+      { name: 'ProxyConfig', obj: obj('networking.istio.io/v1beta1', 'ProxyConfig', {}), refused: true },
+      { name: 'WasmPlugin', obj: wasm, refused: true },
+      { name: 'Telemetry access log filter', refused: true,
+        obj: telemetry({ accessLogging: [{ filter: { expression: 'true' } }] }) },
+      { name: 'Telemetry metrics reportingInterval', refused: true,
+        obj: telemetry({ metrics: [{ reportingInterval: '5s' }] }) },
+      { name: 'Telemetry useRequestIdForTraceSampling', refused: true,
+        obj: telemetry({ tracing: [{ useRequestIdForTraceSampling: true }] }) },
+      { name: 'Telemetry with stable fields', refused: false,
+        obj: telemetry({ accessLogging: [{ disabled: true }] }) },
+      { name: 'AuthorizationPolicy by trust domain', obj: authz({ notTrustDomains: ['x'] }), refused: true },
+      { name: 'AuthorizationPolicy by principal', obj: authz({ principals: ['x'] }), refused: false },
+      { name: 'VirtualService', obj: obj('networking.istio.io/v1', 'VirtualService', route), refused: false },
     ];
     // The policy takes effect once the API server has compiled it: wait on the first row.
     const dry = (row: (typeof rows)[number], rowLabels: object): ReturnType<typeof kubectl> => {
       const file = join(home, 'stable-object.json');
-      writeFileSync(file, JSON.stringify({ ...row.obj, metadata: { name: 'stable-check', namespace: 'default', labels: rowLabels } }));
+      const metadata = { name: 'stable-check', namespace: 'default', labels: rowLabels };
+      writeFileSync(file, JSON.stringify({ ...row.obj, metadata }));
       return kubectl(cluster.kubeconfig, 'create', '--dry-run=server', '-f', file);
     };
     const deadline = Date.now() + 30_000;

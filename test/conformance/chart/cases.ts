@@ -16,7 +16,8 @@ export interface Case {
   iop: Obj;
 }
 
-const iop = (spec: Obj): Obj => ({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec });
+export const iop = (spec: Obj): Obj =>
+  ({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec });
 
 /**
  * A Helm install of istiod's chart comes with the base chart, whose `defaultRevision: default` renders
@@ -33,8 +34,15 @@ export function caseFor(path: string): Case {
     // istioctl's schema for spec.values has no _internal_defaults_do_not_set; it takes it, as any key it does
     // not know, under spec.unvalidatedValues, which it merges into the values after validation.
     const { _internal_defaults_do_not_set: defaults, ...rest } = data;
-    return { file, how: 'helm -f FILE; IstioOperator spec.values: FILE, its defaults block as spec.unvalidatedValues', helm: data,
-      iop: iop({ values: { ...HELM_INSTALL, ...rest }, unvalidatedValues: { _internal_defaults_do_not_set: defaults } }) };
+    return {
+      file,
+      how: 'helm -f FILE; IstioOperator spec.values: FILE, its defaults block as spec.unvalidatedValues',
+      helm: data,
+      iop: iop({
+        values: { ...HELM_INSTALL, ...rest },
+        unvalidatedValues: { _internal_defaults_do_not_set: defaults },
+      }),
+    };
   }
   const m = /^helm-profiles-(.+)\.yaml$/.exec(file);
   if (m) {
@@ -45,7 +53,8 @@ export function caseFor(path: string): Case {
     const components = cni ? { components: { cni: { enabled: true } } } : {};
     const cv = /^compatibility-version-(.+)$/.exec(name);
     if (cv) {
-      return { file, how: `compatibilityVersion=${cv[1]} (IstioOperator spec.compatibilityVersion)`, helm: { compatibilityVersion: cv[1] },
+      return { file, how: `compatibilityVersion=${cv[1]} (IstioOperator spec.compatibilityVersion)`,
+        helm: { compatibilityVersion: cv[1] },
         iop: iop({ compatibilityVersion: cv[1], values: HELM_INSTALL, ...components }) };
     }
     const platform = /^platform-(.+)$/.exec(name);
@@ -60,7 +69,8 @@ export function caseFor(path: string): Case {
     // An IstioOperator: istioctl reads it as is; meshd's chart gets the Helm values istioctl derives from it.
     const values = helmValuesFromIstioOperator(data);
     const pilot = (values.pilot as Obj | undefined)?.enabled !== false;
-    return { file, how: 'istioctl -f FILE; helm -f (its Helm values, as istioctl derives them)', helm: pilot ? values : undefined, iop: data };
+    const how = 'istioctl -f FILE; helm -f (its Helm values, as istioctl derives them)';
+    return { file, how, helm: pilot ? values : undefined, iop: data };
   }
   throw new Error(`${file}: not a values file, helm profile or IstioOperator profile this script knows`);
 }

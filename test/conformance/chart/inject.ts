@@ -14,24 +14,30 @@ import { diffPaths } from '../inject.js';
 import { parse, stringify } from 'yaml';
 import { ISTIOD_BUILTIN_TEMPLATES, type Obj } from './owned.js';
 
-const INJECT_INPUTS = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'istio', 'inject', 'inject');
+const INJECT_INPUTS = join(import.meta.dirname, '../../../../shared/istio/inject/inject');
 /** Deployments, pods and the other workload kinds, with probes, gateways, gRPC and native sidecars. */
-export const WORKLOADS = ['hello.yaml', 'hello-probes.yaml', 'frontend.yaml', 'cronjob.yaml', 'daemonset.yaml', 'job.yaml',
+export const WORKLOADS = ['hello.yaml', 'hello-probes.yaml', 'frontend.yaml', 'cronjob.yaml',
+  'daemonset.yaml', 'job.yaml',
   'gateway.yaml', 'grpc-agent.yaml', 'native-sidecar-opt-in.yaml', 'hello-openshift.yaml'];
 
 interface Side { docs: Obj[]; dir: string }
 
 /** The files and environment a side injects with, or why it cannot inject. */
-function injectorOf(side: Side, tag: string): { flags: Record<string, string>; env: NodeJS.ProcessEnv } | string {
-  const cm = (pred: (name: string) => boolean): Obj | undefined => side.docs.find((d) => d.kind === 'ConfigMap' && pred(d.metadata?.name ?? ''));
+interface Injector { flags: Record<string, string>; env: NodeJS.ProcessEnv }
+
+function injectorOf(side: Side, tag: string): Injector | string {
+  const cm = (pred: (name: string) => boolean): Obj | undefined =>
+    side.docs.find((d) => d.kind === 'ConfigMap' && pred(d.metadata?.name ?? ''));
   const injector = cm((n) => n.startsWith('istio-sidecar-injector'));
   const mesh = cm((n) => /^istio(-|$)/.test(n) && !n.startsWith('istio-sidecar-injector'));
   if (!injector) return 'no injector ConfigMap';
-  const files = { values: join(side.dir, `${tag}-values.json`), mesh: join(side.dir, `${tag}-mesh.yaml`), 'injector-config': join(side.dir, `${tag}-config.yaml`) };
+  const at = (f: string): string => join(side.dir, `${tag}-${f}`);
+  const files = { values: at('values.json'), mesh: at('mesh.yaml'), 'injector-config': at('config.yaml') };
   writeFileSync(files.values, injector.data?.values ?? '{}');
   writeFileSync(files.mesh, mesh?.data?.mesh ?? '');
   const config = (parse(injector.data?.config ?? '') ?? {}) as Obj;
-  config.templates = Object.fromEntries(Object.entries(config.templates ?? {}).filter(([k]) => !ISTIOD_BUILTIN_TEMPLATES.has(k)));
+  const templates = Object.entries(config.templates ?? {});
+  config.templates = Object.fromEntries(templates.filter(([k]) => !ISTIOD_BUILTIN_TEMPLATES.has(k)));
   delete config.template;
   writeFileSync(files['injector-config'], stringify(config));
   const deployment = side.docs.find((d) => d.kind === 'Deployment' && /^istiod/.test(d.metadata?.name ?? ''));
@@ -41,7 +47,7 @@ function injectorOf(side: Side, tag: string): { flags: Record<string, string>; e
   return { flags: files, env };
 }
 
-async function inject(input: string, out: string, how: { flags: Record<string, string>; env: NodeJS.ProcessEnv }): Promise<unknown> {
+async function inject(input: string, out: string, how: Injector): Promise<unknown> {
   const stderr = process.stderr.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
@@ -59,12 +65,18 @@ export async function injectDifferences(meshd: Side, istiod: Side): Promise<stri
   const m = injectorOf(meshd, 'meshd');
   const i = injectorOf(istiod, 'istiod');
   if (typeof m === 'string' && typeof i === 'string') return undefined;
-  if (typeof m === 'string' || typeof i === 'string') return [`injection: meshd ${typeof m === 'string' ? m : 'injects'}, istiod ${typeof i === 'string' ? i : 'injects'}`];
+  const what = (x: unknown): string => (typeof x === 'string' ? x : 'injects');
+  if (typeof m === 'string' || typeof i === 'string') {
+    return [`injection: meshd ${what(m)}, istiod ${what(i)}`];
+  }
   const diffs: string[] = [];
   for (const w of WORKLOADS) {
     const input = join(INJECT_INPUTS, w);
-    const [got, want] = [await inject(input, join(meshd.dir, 'out-meshd.yaml'), m), await inject(input, join(istiod.dir, 'out-istiod.yaml'), i)];
-    if (!isDeepStrictEqual(got, want)) diffs.push(`injection of ${w} differs: ${diffPaths(got, want).slice(0, 5).join('; ')}`);
+    const got = await inject(input, join(meshd.dir, 'out-meshd.yaml'), m);
+    const want = await inject(input, join(istiod.dir, 'out-istiod.yaml'), i);
+    if (!isDeepStrictEqual(got, want)) {
+      diffs.push(`injection of ${w} differs: ${diffPaths(got, want).slice(0, 5).join('; ')}`);
+    }
   }
   return diffs;
 }

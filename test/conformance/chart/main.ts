@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { scratchDir } from '../../helpers/scratch.js';
-import { caseFor, type Case } from './cases.js';
+import { caseFor, iop as caseIop, type Case } from './cases.js';
 import { injectDifferences, WORKLOADS } from './inject.js';
 import { diffViews, owned, type Difference, type Obj } from './owned.js';
 
@@ -18,11 +18,16 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CHART = process.env.MESHD_CHART ?? join(ROOT, 'charts', 'meshd');
 const VALUES_DIR = process.env.MESHD_ISTIO_VALUES ?? join(ROOT, '..', 'shared', 'istio', 'values');
 const lastLine = (s: string): string => s.trim().split('\n').pop()!;
-const tools = process.env.MESHD_KUBE_TOOLS ?? lastLine(execFileSync('bash', [join(ROOT, 'test', 'e2e', 'kube-tools.sh')], { encoding: 'utf8' }));
+const script = (path: string, env: NodeJS.ProcessEnv = process.env): string =>
+  lastLine(execFileSync('bash', [join(ROOT, ...path.split('/'))], { encoding: 'utf8', env }));
+const tools = process.env.MESHD_KUBE_TOOLS ?? script('test/e2e/kube-tools.sh');
 const peers = process.env.MESHD_PEERS_BIN
-  ?? lastLine(execFileSync('bash', [join(ROOT, 'test', 'peers', 'build.sh')], { encoding: 'utf8', env: { ...process.env, MESHD_PEERS_ONLY: 'istioctl' } }));
+  ?? script('test/peers/build.sh', { ...process.env, MESHD_PEERS_ONLY: 'istioctl' });
 const dir = scratchDir('meshd-conformance-chart-');
-const helmEnv = { ...process.env, HELM_CACHE_HOME: join(dir, 'c'), HELM_CONFIG_HOME: join(dir, 'f'), HELM_DATA_HOME: join(dir, 'd') };
+const helmEnv = {
+  ...process.env,
+  HELM_CACHE_HOME: join(dir, 'c'), HELM_CONFIG_HOME: join(dir, 'f'), HELM_DATA_HOME: join(dir, 'd'),
+};
 
 // Both sides install the proxy image meshd's chart ships: istioctl built from source defaults to
 // registry.istio.io/testing:latest. A file that sets global.hub / tag (or spec.hub / tag) still wins.
@@ -32,8 +37,12 @@ type Rendered = { docs: Obj[] } | { error: string };
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Rendered {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 256 << 20, timeout: 120_000 });
-  if (r.status !== 0) return { error: `${r.stderr || r.stdout || r.error?.message || ''}`.trim().split('\n').slice(0, 3).join(' | ') };
-  return { docs: parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj).filter((d) => d && typeof d === 'object') };
+  if (r.status !== 0) {
+    const message = `${r.stderr || r.stdout || r.error?.message || ''}`.trim();
+    return { error: message.split('\n').slice(0, 3).join(' | ') };
+  }
+  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
+  return { docs: docs.filter((d) => d && typeof d === 'object') };
 }
 
 function renderMeshd(c: Case, n: number): Rendered {
@@ -42,13 +51,14 @@ function renderMeshd(c: Case, n: number): Rendered {
   const values = join(dir, `${n}-values.yaml`);
   writeFileSync(pin, stringify({ global: PROXY }));
   writeFileSync(values, stringify(c.helm));
-  return run(join(tools, 'helm'), ['template', 'istiod', CHART, '-n', 'istio-system', '-f', pin, '-f', values], helmEnv);
+  const args = ['template', 'istiod', CHART, '-n', 'istio-system', '-f', pin, '-f', values];
+  return run(join(tools, 'helm'), args, helmEnv);
 }
 
 function renderIstiod(c: Case, n: number): Rendered {
   const pin = join(dir, `${n}-pin-iop.yaml`);
   const iop = join(dir, `${n}-iop.yaml`);
-  writeFileSync(pin, stringify({ apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', spec: PROXY }));
+  writeFileSync(pin, stringify(caseIop(PROXY)));
   writeFileSync(iop, stringify(c.iop));
   return run(join(peers, 'istioctl'), ['manifest', 'generate', '-f', pin, '-f', iop]);
 }
@@ -79,8 +89,9 @@ for (const [n, file] of files.entries()) {
   const io = owned(i.docs);
   const diffs: Difference[] = [];
   for (const role of [...new Set([...mo.roles.keys(), ...io.roles.keys()])].sort()) {
-    if (!mo.roles.has(role)) diffs.push({ role, path: '(object)', meshd: undefined, istiod: 'rendered' });
-    else if (!io.roles.has(role)) diffs.push({ role, path: '(object)', meshd: 'rendered', istiod: undefined });
+    const only = (meshd: unknown, istiod: unknown): Difference => ({ role, path: '(object)', meshd, istiod });
+    if (!mo.roles.has(role)) diffs.push(only(undefined, 'rendered'));
+    else if (!io.roles.has(role)) diffs.push(only('rendered', undefined));
     else diffs.push(...diffViews(role, mo.roles.get(role), io.roles.get(role)));
   }
   // Every difference is a defect of meshd's chart: what meshd leaves out by design is not compared at all.
@@ -88,12 +99,17 @@ for (const [n, file] of files.entries()) {
   const injected = await injectDifferences({ docs: m.docs, dir }, { docs: i.docs, dir });
   const ok = defects.length === 0 && (injected ?? []).length === 0;
   if (ok) same++;
-  const injection = injected ? `, ${WORKLOADS.length - injected.length}/${WORKLOADS.length} workloads injected alike` : ', no injector';
-  lines.push(`${ok ? 'ok  ' : 'FAIL'} ${file} (${c.how}): ${io.roles.size} owned objects from istiod's chart, ${mo.roles.size} from meshd's${injection}`);
+  const w = WORKLOADS.length;
+  const alike = injected && `${w - injected.length}/${w} workloads injected alike`;
+  const counts = `${io.roles.size} owned objects from istiod's chart, ${mo.roles.size} from meshd's`;
+  lines.push(`${ok ? 'ok  ' : 'FAIL'} ${file} (${c.how}): ${counts}, ${alike || 'no injector'}`);
   for (const d of injected ?? []) lines.push(`  DIFF  ${d}`);
-  for (const d of diffs) lines.push(`  DIFF  ${d.role} ${d.path}: meshd ${show(d.meshd)}, istiod ${show(d.istiod)}`);
+  for (const d of diffs) {
+    lines.push(`  DIFF  ${d.role} ${d.path}: meshd ${show(d.meshd)}, istiod ${show(d.istiod)}`);
+  }
   for (const [obj, why] of io.unmapped) lines.push(`  not rendered by meshd by design: ${obj}: ${why}`);
 }
 console.log(lines.join('\n'));
-console.log(`${same}/${files.length} values files render as istiod's chart does (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`${same}/${files.length} values files render as istiod's chart does (${seconds}s)`);
 process.exitCode = same === files.length ? 0 : 1;

@@ -12,19 +12,21 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Labels either chart sets for its own bookkeeping; everything else on an object came from the values. */
 const FIXED_LABELS = new Set([
-  'app', 'istio', 'istio.io/rev', 'release', 'install.operator.istio.io/owning-resource', 'operator.istio.io/component',
-  'app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of',
-  'app.kubernetes.io/version', 'helm.sh/chart', 'sidecar.istio.io/inject', 'istio.io/dataplane-mode',
+  'app', 'istio', 'istio.io/rev', 'release', 'install.operator.istio.io/owning-resource',
+  'operator.istio.io/component', 'app.kubernetes.io/name', 'app.kubernetes.io/instance',
+  'app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version', 'helm.sh/chart',
+  'sidecar.istio.io/inject', 'istio.io/dataplane-mode',
 ]);
 /** Environment of the discovery container that is one binary's own: the remote kubeconfig path istiod
  * mounts, Go's runtime settings, and meshd's pod IP. */
 const OWN_ENV = new Set(['KUBECONFIG', 'GODEBUG', 'GOMAXPROCS', 'POD_IP']);
 /** Volumes each chart gives its own container; the rest come from `volumes` / `volumeMounts`. */
-const OWN_VOLUMES = new Set(['tmp', 'local-certs', 'istio-token', 'cacerts', 'istio-kubeconfig', 'istio-csr-dns-cert', 'istio-csr-ca-configmap', 'extracacerts']);
+const OWN_VOLUMES = new Set(['tmp', 'local-certs', 'istio-token', 'cacerts', 'istio-kubeconfig',
+  'istio-csr-dns-cert',
+  'istio-csr-ca-configmap', 'extracacerts']);
 
 const valuesLabels = (labels: Obj | undefined): Obj =>
   Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !FIXED_LABELS.has(k)));
-const drop = <T extends Obj>(o: T, ...keys: string[]): Obj => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 /** Leaves out keys whose value is undefined, so absent and unset compare equal. */
 const clean = (o: Obj): Obj => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
@@ -65,7 +67,9 @@ function deployment(d: Obj): Obj {
 function webhook(w: Obj): Obj {
   const cc = w.clientConfig ?? {};
   const clientConfig = cc.service ? { ...cc, service: { port: 443, ...cc.service } } : cc;
-  return { timeoutSeconds: 10, matchPolicy: 'Equivalent', namespaceSelector: {}, objectSelector: {}, ...w, clientConfig };
+  const defaults = { timeoutSeconds: 10, matchPolicy: 'Equivalent', namespaceSelector: {}, objectSelector:
+    {} };
+  return { ...defaults, ...w, clientConfig };
 }
 
 const webhooks = (o: Obj): Obj => clean({
@@ -73,27 +77,33 @@ const webhooks = (o: Obj): Obj => clean({
 });
 
 const servicePorts = (ports: Obj[] | undefined): Obj[] =>
-  (ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? 'TCP' }))
+  (ports ?? [])
+    .map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ??
+      'TCP' }))
     .sort((a, b) => a.port - b.port);
 
 function service(s: Obj): Obj {
   return clean({
     name: s.metadata?.name, annotations: s.metadata?.annotations, ports: servicePorts(s.spec?.ports),
     selector: s.spec?.selector, type: s.spec?.type, externalName: s.spec?.externalName,
-    ipFamilyPolicy: s.spec?.ipFamilyPolicy, ipFamilies: s.spec?.ipFamilies, trafficDistribution: s.spec?.trafficDistribution,
+    ipFamilyPolicy: s.spec?.ipFamilyPolicy, ipFamilies: s.spec?.ipFamilies,
+    trafficDistribution: s.spec?.trafficDistribution,
   });
 }
 
 const parseText = (text: unknown): unknown => (typeof text === 'string' ? parse(text) : text);
 
 function meshConfigMap(cm: Obj): Obj {
-  return { name: cm.metadata?.name, mesh: parseText(cm.data?.mesh) ?? {}, meshNetworks: parseText(cm.data?.meshNetworks) ?? {} };
+  const { mesh, meshNetworks } = cm.data ?? {};
+  return { name: cm.metadata?.name, mesh: parseText(mesh) ?? {}, meshNetworks: parseText(meshNetworks) ??
+    {} };
 }
 
 function injectorConfigMap(cm: Obj, builtins: ReadonlySet<string>): Obj {
   const config = (parseText(cm.data?.config) ?? {}) as Obj;
   // istiod's chart writes its built-in templates out; meshd's leaves them to meshd's own built-ins.
-  const templates = Object.fromEntries(Object.entries(config.templates ?? {}).filter(([k]) => !builtins.has(k)));
+  const templates = Object.fromEntries(Object.entries(config.templates ??
+    {}).filter(([k]) => !builtins.has(k)));
   return {
     name: cm.metadata?.name,
     values: JSON.parse(cm.data?.values ?? '{}'),
@@ -108,7 +118,7 @@ function injectorConfigMap(cm: Obj, builtins: ReadonlySet<string>): Obj {
   };
 }
 
-const binding = (b: Obj): Obj => ({ name: b.metadata?.name, namespace: b.metadata?.namespace, roleRef: b.roleRef, subjects: b.subjects });
+const binding = (b: Obj): Obj => ({ roleRef: b.roleRef, subjects: b.subjects });
 
 export interface Role {
   role: string;
@@ -117,61 +127,78 @@ export interface Role {
 }
 
 /** Names istiod's injector ConfigMap writes templates under that meshd serves from its own built-ins. */
-export const ISTIOD_BUILTIN_TEMPLATES = new Set(['sidecar', 'gateway', 'grpc-simple', 'grpc-agent', 'waypoint', 'kube-gateway', 'agentgateway', 'agentgateway-waypoint']);
+export const ISTIOD_BUILTIN_TEMPLATES = new Set([
+  'sidecar', 'gateway', 'grpc-simple', 'grpc-agent', 'waypoint', 'kube-gateway', 'agentgateway',
+  'agentgateway-waypoint',
+]);
+
+const meshName = /^istio(-[a-z0-9.-]+)?$/;
+
+/** The projection of an object meshd owns, or undefined for any other. */
+function view(o: Obj, name: string, istiod: boolean): Obj | undefined {
+  const remote = /^istiod.*-remote$/.test(name);
+  const injector = name.startsWith('istio-sidecar-injector');
+  const stable = name.startsWith('stable-channel-policy');
+  switch (o.kind) {
+    case 'Deployment': return istiod ? deployment(o) : undefined;
+    case 'HorizontalPodAutoscaler': case 'PodDisruptionBudget': return istiod ? (o.spec ?? {}) : undefined;
+    case 'Service': return istiod || remote ? service(o) : undefined;
+    case 'EndpointSlice':
+      if (!istiod && !remote) return undefined;
+      return { addressType: o.addressType, endpoints: o.endpoints, ports: o.ports };
+    case 'ServiceAccount':
+      if (!istiod) return undefined;
+      return clean({ imagePullSecrets: o.imagePullSecrets, annotations: o.metadata?.annotations });
+    case 'ConfigMap':
+      if (meshName.test(name) && o.data?.mesh !== undefined) return meshConfigMap(o);
+      return injector ? injectorConfigMap(o, ISTIOD_BUILTIN_TEMPLATES) : undefined;
+    case 'MutatingWebhookConfiguration': return injector ? webhooks(o) : undefined;
+    case 'ValidatingWebhookConfiguration':
+      if (!name.startsWith('istio-validator') && name !== 'istiod-default-validator') return undefined;
+      return webhooks(o);
+    // RBAC: which objects exist and whom they bind; the rules are each binary's own (meshd grants only
+    // what it does).
+    case 'ClusterRole': return name.startsWith('istiod-clusterrole') ? {} : undefined;
+    case 'ClusterRoleBinding': return name.startsWith('istiod-clusterrole') ? binding(o) : undefined;
+    case 'Role': return istiod ? {} : undefined;
+    case 'RoleBinding': return istiod ? binding(o) : undefined;
+    // The stable channel's policy: what it applies to and how; its CEL is meshd's own wording of the same
+    // rules (checked on a real API server by test/e2e/chart.test.ts), so not compared as text.
+    case 'ValidatingAdmissionPolicy':
+      return stable
+        ? { failurePolicy: o.spec?.failurePolicy, matchConstraints: o.spec?.matchConstraints } : undefined;
+    case 'ValidatingAdmissionPolicyBinding': return stable ? (o.spec ?? {}) : undefined;
+    default: return undefined;
+  }
+}
 
 /**
- * The role of a rendered object among those meshd owns, with its projection; undefined for objects meshd does
- * not render by design (see `notMapped`).
+ * The role of a rendered object among those meshd owns (kind, namespace and istiod's name for it), with its
+ * projection; undefined for objects meshd does not render by design (see `notMapped`).
  */
 export function ownedRole(o: Obj): Role | undefined {
   const name: string = o.metadata?.name ?? '';
-  const ns: string = o.metadata?.namespace ?? '';
-  const istiod = /^istiod(-[a-z0-9.-]+)?$/.test(name);
-  switch (o.kind) {
-    case 'Deployment': return istiod ? { role: `Deployment ${ns}/${name}`, view: deployment(o) } : undefined;
-    case 'HorizontalPodAutoscaler': return istiod ? { role: `HorizontalPodAutoscaler ${ns}/${name}`, view: drop(o.spec ?? {}) } : undefined;
-    case 'PodDisruptionBudget': return istiod ? { role: `PodDisruptionBudget ${ns}/${name}`, view: o.spec ?? {} } : undefined;
-    case 'Service': return istiod || /^istiod.*-remote$/.test(name) ? { role: `Service ${ns}/${name}`, view: service(o) } : undefined;
-    case 'EndpointSlice': return istiod || /^istiod.*-remote$/.test(name)
-      ? { role: `EndpointSlice ${ns}/${name}`, view: { addressType: o.addressType, endpoints: o.endpoints, ports: o.ports } } : undefined;
-    case 'ServiceAccount': return istiod
-      ? { role: `ServiceAccount ${ns}/${name}`, view: clean({ imagePullSecrets: o.imagePullSecrets, annotations: o.metadata?.annotations }) } : undefined;
-    case 'ConfigMap':
-      if (/^istio(-[a-z0-9.-]+)?$/.test(name) && o.data?.mesh !== undefined) return { role: `ConfigMap ${ns}/istio (mesh)`, view: meshConfigMap(o) };
-      if (name.startsWith('istio-sidecar-injector')) return { role: `ConfigMap ${ns}/istio-sidecar-injector`, view: injectorConfigMap(o, ISTIOD_BUILTIN_TEMPLATES) };
-      return undefined;
-    case 'MutatingWebhookConfiguration':
-      return name.startsWith('istio-sidecar-injector') ? { role: 'MutatingWebhookConfiguration (injection)', view: webhooks(o) } : undefined;
-    case 'ValidatingWebhookConfiguration':
-      if (name.startsWith('istio-validator')) return { role: 'ValidatingWebhookConfiguration (revision validation)', view: webhooks(o) };
-      if (name === 'istiod-default-validator') return { role: 'ValidatingWebhookConfiguration (default validation)', view: webhooks(o) };
-      return undefined;
-    // RBAC: which objects exist and whom they bind; the rules are each binary's own (meshd grants only
-    // what it does).
-    case 'ClusterRole': return name.startsWith('istiod-clusterrole') ? { role: `ClusterRole ${name}`, view: {} } : undefined;
-    case 'ClusterRoleBinding': return name.startsWith('istiod-clusterrole') ? { role: `ClusterRoleBinding ${name}`, view: binding(o) } : undefined;
-    case 'Role': return istiod ? { role: `Role ${ns}/${name}`, view: {} } : undefined;
-    case 'RoleBinding': return istiod ? { role: `RoleBinding ${ns}/${name}`, view: binding(o) } : undefined;
-    // The stable channel's policy: what it applies to and how; its CEL is meshd's own wording of the same
-    // rules (checked on a real API server by test/e2e/chart.test.ts), so not compared as text.
-    case 'ValidatingAdmissionPolicy': return name.startsWith('stable-channel-policy')
-      ? { role: `ValidatingAdmissionPolicy ${name}`, view: { failurePolicy: o.spec?.failurePolicy, matchConstraints: o.spec?.matchConstraints } } : undefined;
-    case 'ValidatingAdmissionPolicyBinding': return name.startsWith('stable-channel-policy')
-      ? { role: `ValidatingAdmissionPolicyBinding ${name}`, view: o.spec ?? {} } : undefined;
-    default: return undefined;
-  }
+  const v = view(o, name, /^istiod(-[a-z0-9.-]+)?$/.test(name));
+  if (!v) return undefined;
+  const ns = o.metadata?.namespace;
+  const suffix = o.kind === 'ConfigMap' && meshName.test(name) ? ' (mesh)' : '';
+  return { role: `${o.kind} ${ns ? `${ns}/` : ''}${name}${suffix}`, view: v };
 }
 
 /** Objects istiod's chart renders that meshd does not, and why; anything else unowned is another chart's. */
 export function notMapped(o: Obj): string | undefined {
   const name: string = o.metadata?.name ?? '';
-  if (o.kind === 'ConfigMap' && /^values(-|$)/.test(name)) return 'the chart values dumped for debugging; read by nothing';
-  if (/^istio-reader-clusterrole/.test(name)) return 'multicluster remote-secret reader RBAC, for a primary istiod (meshd has no multicluster)';
-  if (/^istiod-gateway-controller/.test(name)) return 'RBAC of the Gateway API deployment controller (meshd deploys no gateways)';
-  if (o.kind === 'NetworkPolicy' && name.startsWith('istiod')) return 'NetworkPolicy for istiod (global.networkPolicy)';
-  if (o.kind === 'ConfigMap' && name.startsWith('pilot-jwks-extra-cacerts')) return 'extra JWKS root CAs for pilot-discovery (jwksResolverExtraRootCA)';
-  if (o.kind === 'MutatingWebhookConfiguration' && name.startsWith('istio-revision-tag')) return 'revision tag webhooks (revisionTags)';
-  if (o.kind === 'ConfigMap' && o.metadata?.labels?.['gateway.istio.io/defaults-for-class']) return 'Gateway class defaults (gatewayClasses)';
+  const is = (kind: string, re: RegExp): boolean => o.kind === kind && re.test(name);
+  if (is('ConfigMap', /^values(-|$)/)) return 'the chart values dumped for debugging; read by nothing';
+  if (/^istio-reader-clusterrole/.test(name)) return 'remote-secret reader RBAC (meshd: no multicluster)';
+  if (/^istiod-gateway-controller/.test(name)) return 'Gateway API deployment controller RBAC (meshd: none)';
+  if (is('NetworkPolicy', /^istiod/)) return 'NetworkPolicy for istiod (global.networkPolicy)';
+  if (is('ConfigMap',
+    /^pilot-jwks-extra-cacerts/)) return 'extra JWKS root CAs for pilot-discovery (jwksResolverExtraRootCA)';
+  if (is('MutatingWebhookConfiguration',
+    /^istio-revision-tag/)) return 'revision tag webhooks (revisionTags)';
+  const classDefaults = o.metadata?.labels?.['gateway.istio.io/defaults-for-class'];
+  if (o.kind === 'ConfigMap' && classDefaults) return 'Gateway class defaults (gatewayClasses)';
   return undefined;
 }
 
