@@ -19,7 +19,7 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end }}
 
-{{/* Pods of the default revision are selected by istio=pilot, a revision's by its istio.io/rev (as istiod's). */}}
+{{/* Pods of the default revision are selected by istio=pilot, a revision's by istio.io/rev (istiod's). */}}
 {{- define "meshd.selectorLabels" -}}
 app: istiod
 {{- if .Values.revision }}
@@ -54,7 +54,9 @@ istio: pilot
 
 {{/* Objects a remote cluster still needs when it is the config cluster: RBAC, validation. */}}
 {{- define "meshd.configCluster" -}}
-{{- if or (not .Values.istiodRemote.enabled) .Values.global.configCluster .Values.istiodRemote.enabledLocalInjectorIstiod }}true{{ end }}
+{{- $remote := .Values.istiodRemote }}
+{{- $also := or .Values.global.configCluster $remote.enabledLocalInjectorIstiod }}
+{{- if or (not $remote.enabled) $also }}true{{ end }}
 {{- end }}
 
 {{/* Resource requirements without empty entries (istiod's rule: a nil request or limit is left out). */}}
@@ -62,7 +64,9 @@ istio: pilot
 {{- $out := dict }}
 {{- range $kind := list "limits" "requests" }}
 {{- $set := dict }}
-{{- range $name, $v := (index $ $kind | default dict) }}{{ if $v }}{{ $_ := set $set $name $v }}{{ end }}{{ end }}
+{{- range $name, $v := (index $ $kind | default dict) }}
+{{- if $v }}{{ $_ := set $set $name $v }}{{ end }}
+{{- end }}
 {{- if $set }}{{ $_ := set $out $kind $set }}{{ end }}
 {{- end }}
 {{- toYaml $out }}
