@@ -2,6 +2,7 @@
 // server-side dry run, and `helm install` with the webhooks pointed at a local meshd by URL gives an
 // injecting, validating control plane driven by the chart's own ConfigMaps.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api } from '@kubernetes/cl
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
 import { freePort, startCluster, writeKubeconfig, type Cluster } from './cluster.js';
 import { injectedContainers, runningContainers, setClusterNode, waitForServiceAccount } from './fixtures.js';
-import { helm, kubectl } from './kube-tools.js';
+import { helm, installIstioCrds, kubectl } from './kube-tools.js';
 
 const CHART = join(import.meta.dirname, '..', '..', 'charts', 'meshd');
 let cluster: Cluster;
@@ -45,7 +46,10 @@ async function serviceAccountKubeconfig(namespace: string, name: string): Promis
 
 describe('Helm chart on the API server', () => {
   it('renders the API versions the cluster serves and passes a server-side dry run', () => {
-    const t = helm(cluster.kubeconfig, home, 'template', 'meshd', CHART, '-n', 'default', '--dry-run=server', '--set', 'revision=canary', '--set', 'pilot.autoscaleMin=2');
+    const t = helm(cluster.kubeconfig, home, 'template', 'meshd', CHART, '-n', 'default', '--dry-run=server',
+      '--set', 'revision=canary', '--set', 'pilot.autoscaleMin=2',
+      // The ServiceAccount and Role go to global.istioNamespace, as istiod's chart puts them.
+      '--set', 'global.istioNamespace=default');
     assert.equal(t.status, 0, t.out);
     // v1.20 has neither policy/v1 nor autoscaling/v2; v1.36 has only those (v1beta1 went in v1.25, v2beta2 in v1.26).
     const old = cluster.minor < 23;
@@ -94,5 +98,57 @@ describe('Helm chart on the API server', () => {
     // And the namespace controller, with the same rights.
     await waitFor('istio-ca-root-cert in the sample namespace', async () => ((await core.readNamespacedConfigMap({ namespace: 'demo', name: 'istio-ca-root-cert' }).catch(() => undefined)) ? true : undefined), 20_000, () => meshd!.logs());
     assert.doesNotMatch(meshd!.logs(), /forbidden/i);
+  });
+
+  // The stable profile's ValidatingAdmissionPolicy (GA in v1.30): meshd's wording of the stable-channel
+  // rules, enforced by the API server itself, for config of this revision only.
+  it('profile=stable: the API server refuses config outside the stable channel', (ctx) => {
+    if (cluster.minor < 30) return ctx.skip('ValidatingAdmissionPolicy is GA from v1.30');
+    installIstioCrds(cluster.kubeconfig);
+    const t = helm(cluster.kubeconfig, home, 'template', 'stable', CHART, '-n', 'istio-system',
+      '--set', 'profile=stable', '--show-only', 'templates/validatingadmissionpolicy.yaml');
+    assert.equal(t.status, 0, t.out);
+    const policy = join(home, 'stable-policy.yaml');
+    writeFileSync(policy, t.stdout);
+    const applied = kubectl(cluster.kubeconfig, 'apply', '-f', policy);
+    assert.equal(applied.status, 0, applied.out);
+    const labels = { 'istio.io/rev': 'default' };
+    const obj = (apiVersion: string, kind: string, spec: object): object => ({ apiVersion, kind, spec });
+    const telemetry = (spec: object): object => obj('telemetry.istio.io/v1', 'Telemetry', spec);
+    const authz = (source: object): object =>
+      obj('security.istio.io/v1', 'AuthorizationPolicy', { rules: [{ from: [{ source }] }] });
+    const route = { hosts: ['a'], http: [{ route: [{ destination: { host: 'a' } }] }] };
+    const wasm = obj('extensions.istio.io/v1alpha1', 'WasmPlugin', { url: 'oci://x' });
+    const rows: { name: string; obj: object; refused: boolean }[] = [
+      { name: 'EnvoyFilter', obj: obj('networking.istio.io/v1alpha3', 'EnvoyFilter', {}), refused: true },
+      { name: 'ProxyConfig', obj: obj('networking.istio.io/v1beta1', 'ProxyConfig', {}), refused: true },
+      { name: 'WasmPlugin', obj: wasm, refused: true },
+      { name: 'Telemetry access log filter', refused: true,
+        obj: telemetry({ accessLogging: [{ filter: { expression: 'true' } }] }) },
+      { name: 'Telemetry metrics reportingInterval', refused: true,
+        obj: telemetry({ metrics: [{ reportingInterval: '5s' }] }) },
+      { name: 'Telemetry useRequestIdForTraceSampling', refused: true,
+        obj: telemetry({ tracing: [{ useRequestIdForTraceSampling: true }] }) },
+      { name: 'Telemetry with stable fields', refused: false,
+        obj: telemetry({ accessLogging: [{ disabled: true }] }) },
+      { name: 'AuthorizationPolicy by trust domain', obj: authz({ notTrustDomains: ['x'] }), refused: true },
+      { name: 'AuthorizationPolicy by principal', obj: authz({ principals: ['x'] }), refused: false },
+      { name: 'VirtualService', obj: obj('networking.istio.io/v1', 'VirtualService', route), refused: false },
+    ];
+    // The policy takes effect once the API server has compiled it: wait on the first row.
+    const dry = (row: (typeof rows)[number], rowLabels: object): ReturnType<typeof kubectl> => {
+      const file = join(home, 'stable-object.json');
+      const metadata = { name: 'stable-check', namespace: 'default', labels: rowLabels };
+      writeFileSync(file, JSON.stringify({ ...row.obj, metadata }));
+      return kubectl(cluster.kubeconfig, 'create', '--dry-run=server', '-f', file);
+    };
+    const deadline = Date.now() + 30_000;
+    while (dry(rows[0]!, labels).status === 0 && Date.now() < deadline) spawnSync('sleep', ['0.5']);
+    for (const row of rows) {
+      const r = dry(row, labels);
+      assert.equal(r.status !== 0, row.refused, `${row.name}: ${r.out}`);
+      if (row.refused) assert.match(r.out, /ValidatingAdmissionPolicy/, row.name);
+    }
+    assert.equal(dry(rows[0]!, {}).status, 0, 'config of no revision is not this revision\'s to refuse');
   });
 });

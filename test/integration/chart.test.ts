@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { VALIDATORS } from '../../src/validation/kinds/index.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -25,11 +25,19 @@ function helm(...args: string[]): string {
 }
 
 function render(...set: string[]): Doc[] {
-  const out = helm('template', 'meshd', CHART, '-n', 'istio-system', ...set.flatMap((s) => ['--set', s]));
+  const args = set.flatMap((s, i) => (s === '-f' || set[i - 1] === '-f' ? [s] : ['--set', s]));
+  const out = helm('template', 'meshd', CHART, '-n', 'istio-system', ...args);
   return parseAllDocuments(out).map((d) => {
     assert.deepEqual(d.errors, [], 'every rendered document parses (no duplicate keys)');
     return d.toJS() as Doc;
   }).filter((d) => d);
+}
+
+/** Renders with a values file (what `-f` gives: maps, and keys such as _internal_defaults_do_not_set). */
+function renderValues(values: object, ...set: string[]): Doc[] {
+  const file = join(home, `values-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(values));
+  return render('-f', file, ...set);
 }
 
 const one = (docs: Doc[], kind: string): Doc => {
@@ -45,7 +53,11 @@ describe('Helm chart', () => {
 
   it('renders the control plane with default values, and no certificate anywhere', () => {
     const docs = render();
-    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'MutatingWebhookConfiguration', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'ValidatingWebhookConfiguration']);
+    assert.deepEqual(docs.map((d) => d.kind).sort(), [
+      'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler',
+      'MutatingWebhookConfiguration', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+      'ValidatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+    ]);
     const text = JSON.stringify(docs);
     assert.doesNotMatch(text, /BEGIN CERTIFICATE|caBundle/);
 
@@ -68,11 +80,21 @@ describe('Helm chart', () => {
       assert.equal(w.sideEffects, 'None');
       assert.deepEqual(w.admissionReviewVersions, ['v1']);
       assert.deepEqual(w.clientConfig.service, { name: 'istiod', namespace: 'istio-system', path: '/inject', port: 443 });
-      assert.deepEqual(w.namespaceSelector.matchExpressions.find((e: any) => e.key === 'kubernetes.io/metadata.name'), { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'istio-system'] });
+      // istiod's selectors: kube-system and the like are left to the injector's policy, as istiod does.
+      const keys = w.namespaceSelector.matchExpressions.map((e: any) => e.key);
+      assert.ok(!keys.includes('kubernetes.io/metadata.name'), keys.join());
     }
-    const vwc = one(docs, 'ValidatingWebhookConfiguration');
-    assert.equal(vwc.metadata.labels!['istio.io/rev'], 'default');
-    assert.equal(vwc.webhooks[0].failurePolicy, 'Ignore');
+    // The revision's validator (config labelled istio.io/rev=default) and the base chart's default one.
+    const vwcs = docs.filter((d) => d.kind === 'ValidatingWebhookConfiguration');
+    const names = vwcs.map((v) => v.metadata.name);
+    assert.deepEqual(names, ['istio-validator-istio-system', 'istiod-default-validator']);
+    const rev = { key: 'istio.io/rev', operator: 'In', values: ['default'] };
+    assert.deepEqual(vwcs[0]!.webhooks[0].objectSelector, { matchExpressions: [rev] });
+    assert.equal(vwcs[1]!.webhooks[0].objectSelector, undefined);
+    for (const vwc of vwcs) {
+      assert.equal(vwc.metadata.labels!['istio.io/rev'], 'default', 'meshd patches its revision\'s');
+      assert.equal(vwc.webhooks[0].failurePolicy, 'Ignore');
+    }
   });
 
   it('renders a revision with only its rev.* webhooks and revision-named objects', () => {
@@ -90,7 +112,9 @@ describe('Helm chart', () => {
   it('addresses webhooks by URL when istiodRemote.injectionURL and base.validationURL are set', () => {
     const docs = render('istiodRemote.injectionURL=https://127.0.0.1:15017/inject', 'base.validationURL=https://127.0.0.1:15017/validate', 'istiodRemote.injectionCABundle=Q0E=');
     for (const w of one(docs, 'MutatingWebhookConfiguration').webhooks) assert.deepEqual(w.clientConfig, { url: 'https://127.0.0.1:15017/inject', caBundle: 'Q0E=' });
-    assert.deepEqual(one(docs, 'ValidatingWebhookConfiguration').webhooks[0].clientConfig, { url: 'https://127.0.0.1:15017/validate' });
+    for (const v of docs.filter((d) => d.kind === 'ValidatingWebhookConfiguration')) {
+      assert.deepEqual(v.webhooks[0].clientConfig, { url: 'https://127.0.0.1:15017/validate' });
+    }
   });
 
   it('adds a PodDisruptionBudget only with more than one replica, and no HPA without autoscaling', () => {
@@ -121,5 +145,151 @@ describe('Helm chart', () => {
     const kinds = crds.map((c) => `${c.spec.group}/${c.spec.names.kind}`).sort();
     assert.deepEqual(kinds, Object.keys(VALIDATORS).sort());
     for (const c of crds) assert.equal(c.spec.versions.filter((v: any) => v.storage).length, 1, c.metadata.name);
+  });
+});
+
+const kinds = (docs: Doc[]): string[] => docs.map((d) => d.kind).sort();
+const discovery = (docs: Doc[]): any => one(docs, 'Deployment').spec.template.spec.containers[0];
+const envOf = (docs: Doc[]): Record<string, string> =>
+  Object.fromEntries(discovery(docs).env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+const configMap = (docs: Doc[], name: string): Doc =>
+  docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === name)!;
+const injectorValues = (docs: Doc[]): any =>
+  JSON.parse(configMap(docs, 'istio-sidecar-injector').data.values);
+const mesh = (docs: Doc[]): any => parse(configMap(docs, 'istio').data.mesh);
+const RBAC = ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ServiceAccount'];
+const VWC = 'ValidatingWebhookConfiguration';
+const MWC = 'MutatingWebhookConfiguration';
+
+// Each istiod chart key meshd used to ignore, read as istiod's chart reads it.
+describe('Helm chart: istiod values keys', () => {
+  type Row = { name: string; set?: string[]; values?: object; want: (docs: Doc[]) => void };
+  const rows: Row[] = [
+    {
+      name: 'flat replicaCount and autoscaleEnabled',
+      set: ['autoscaleEnabled=false', 'replicaCount=3'],
+      want: (d) => {
+        assert.equal(one(d, 'Deployment').spec.replicas, 3);
+        assert.ok(!kinds(d).includes('HorizontalPodAutoscaler'));
+        assert.equal(one(d, 'PodDisruptionBudget').spec.minAvailable, 1);
+      },
+    },
+    {
+      name: 'flat env, nodeSelector, tolerations, resources',
+      values: {
+        env: { PILOT_X: 'on' }, nodeSelector: { pool: 'infra' },
+        tolerations: [{ key: 'infra', operator: 'Exists' }],
+        resources: { requests: { cpu: '1', memory: '' } },
+      },
+      want: (d) => {
+        assert.equal(envOf(d).PILOT_X, 'on');
+        const pod = one(d, 'Deployment').spec.template.spec;
+        assert.deepEqual(pod.nodeSelector, { pool: 'infra' });
+        const cniNotReady = { key: 'cni.istio.io/not-ready', operator: 'Exists' };
+        assert.deepEqual(pod.tolerations, [cniNotReady, { key: 'infra', operator: 'Exists' }]);
+        assert.deepEqual(discovery(d).resources, { requests: { cpu: '1' } }, 'no empty request (istiod)');
+        assert.equal(injectorValues(d).pilot.env.PILOT_X, 'on');
+      },
+    },
+    {
+      name: 'pilot.* wins over the flat key',
+      set: ['autoscaleEnabled=false', 'replicaCount=5', 'pilot.replicaCount=2'],
+      want: (d) => assert.equal(one(d, 'Deployment').spec.replicas, 2),
+    },
+    {
+      name: 'an _internal_defaults_do_not_set block (Istio values.yaml form) sits under the given values',
+      values: {
+        _internal_defaults_do_not_set: { autoscaleEnabled: false, replicaCount: 4, nodeSelector: { a: 'b' } },
+        nodeSelector: { c: 'd' },
+      },
+      want: (d) => {
+        assert.equal(one(d, 'Deployment').spec.replicas, 4);
+        assert.deepEqual(one(d, 'Deployment').spec.template.spec.nodeSelector, { a: 'b', c: 'd' });
+      },
+    },
+    {
+      name: 'profile=demo',
+      set: ['profile=demo'],
+      want: (d) => {
+        assert.ok(!kinds(d).includes('HorizontalPodAutoscaler'), 'demo turns autoscaling off');
+        assert.equal(one(d, 'Deployment').spec.replicas, 1);
+        assert.deepEqual(discovery(d).resources, { requests: { cpu: '10m', memory: '100Mi' } });
+        assert.equal(envOf(d).PILOT_TRACE_SAMPLING, '100');
+        assert.equal(mesh(d).accessLogFile, '/dev/stdout');
+        assert.deepEqual(injectorValues(d).global.proxy.resources.requests, { cpu: '10m', memory: '40Mi' });
+      },
+    },
+    {
+      name: 'global.profile and the given values over the profile',
+      set: ['global.profile=demo', 'pilot.autoscaleEnabled=true'],
+      want: (d) => assert.ok(kinds(d).includes('HorizontalPodAutoscaler')),
+    },
+    {
+      name: 'compatibilityVersion=1.25',
+      set: ['compatibilityVersion=1.25'],
+      want: (d) => {
+        assert.equal(envOf(d).ENABLE_NATIVE_SIDECARS, 'false');
+        assert.equal(injectorValues(d).pilot.env.ENABLE_NATIVE_SIDECARS, 'false', 'the injector sees it too');
+        assert.equal(injectorValues(d).pilot.cni.ambient.reconcileIptablesOnStartup, false);
+      },
+    },
+    {
+      name: 'global.platform=openshift: pilot.cni merged over the top-level cni',
+      set: ['global.platform=openshift'],
+      want: (d) => {
+        assert.equal(envOf(d).PLATFORM, 'openshift');
+        assert.equal(envOf(d).CA_TRUSTED_NODE_ACCOUNTS, 'kube-system/ztunnel');
+        assert.equal(discovery(d).terminationMessagePolicy, 'FallbackToLogsOnError');
+        const cni = injectorValues(d).pilot.cni;
+        assert.equal(cni.enabled, true);
+        assert.equal(cni.provider, 'multus');
+        assert.equal(cni.cniBinDir, '/var/lib/cni/bin', 'the top-level cni block is kept');
+      },
+    },
+    {
+      name: 'platform (flat) as global.platform',
+      set: ['platform=k3s'],
+      want: (d) => assert.equal(injectorValues(d).pilot.cni.cniBinDir, '/var/lib/rancher/k3s/data/cni'),
+    },
+    {
+      name: 'profile=remote: the remote pieces only',
+      set: ['profile=remote', 'global.remotePilotAddress=10.0.0.9'],
+      want: (d) => {
+        assert.deepEqual(kinds(d), ['EndpointSlice', MWC, 'Service', VWC]);
+        assert.equal(one(d, 'EndpointSlice').endpoints[0].addresses[0], '10.0.0.9');
+        assert.equal(one(d, VWC).metadata.name, 'istiod-default-validator', 'through the remote Service');
+      },
+    },
+    {
+      name: 'profile=remote with a DNS name',
+      set: ['profile=remote', 'global.remotePilotAddress=istiod.example'],
+      want: (d) => {
+        assert.deepEqual(kinds(d), [MWC, 'Service', VWC]);
+        assert.equal(one(d, 'Service').spec.externalName, 'istiod.example');
+      },
+    },
+    {
+      name: 'remote config cluster keeps RBAC and validation',
+      set: ['profile=remote', 'global.configCluster=true'],
+      want: (d) => assert.deepEqual(kinds(d), [...RBAC, MWC, VWC, VWC].sort()),
+    },
+  ];
+  for (const row of rows) {
+    const set = row.set ?? [];
+    it(row.name, () => row.want(row.values ? renderValues(row.values, ...set) : render(...set)));
+  }
+
+  it('refuses an unknown profile, compatibility version or platform, as istiod\'s chart does', () => {
+    const refused = [
+      ['profile=nope', /unknown profile nope/],
+      ['compatibilityVersion=0.1', /unknown compatibility version 0.1/],
+      ['global.platform=mars', /unknown platform mars/],
+    ] as const;
+    for (const [set, want] of refused) {
+      const args = ['template', 'meshd', CHART, '--set', set];
+      const r = spawnSync(join(tools, 'helm'), args, { encoding: 'utf8', env: helmEnv });
+      assert.notEqual(r.status, 0, set);
+      assert.match(r.stderr, want);
+    }
   });
 });
