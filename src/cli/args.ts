@@ -56,7 +56,10 @@ export function parseFlags(command: string, args: string[], spec: FlagSpec, hint
 export function either(flags: Flags, command: string, names: string[]): { value?: string; flag: string } {
   const given = names.filter((n) => typeof flags[n] === 'string');
   const values = new Set(given.map((n) => flags[n] as string));
-  if (values.size > 1) throw new UsageError(`meshd ${command}: ${given.map((n) => `--${n}`).join(' and ')} name the same setting; give one`);
+  if (values.size > 1) {
+    const both = given.map((n) => `--${n}`).join(' and ');
+    throw new UsageError(`meshd ${command}: ${both} name the same setting; give one`);
+  }
   const name = given[0] ?? names[0]!;
   return { value: given.length > 0 ? (flags[name] as string) : undefined, flag: `--${name}` };
 }

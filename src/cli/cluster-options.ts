@@ -5,7 +5,10 @@ import { ISTIOD_TIMING } from '../controllers/leader-election.js';
 import { durationMs, type ServeClusterOptions } from './options.js';
 
 /** Cluster-mode settings, from Istio's environment variables where istiod has one. */
-export function clusterOptions(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): ServeClusterOptions {
+export function clusterOptions(
+  flags: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): ServeClusterOptions {
   const str = (k: string): string | undefined => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
   const grace = Number(env.CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE || 20);
   if (!(grace > 0 && grace < 100)) throw new Error('CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE must be between 0 and 100');

@@ -33,7 +33,11 @@ export interface SettingsFlags {
   injectorConfig: string;
 }
 
-const MESHD_FLAGS: SettingsFlags = { values: '--values', mesh: '--mesh', injectorConfig: '--injector-config' };
+const MESHD_FLAGS: SettingsFlags = {
+  values: '--values',
+  mesh: '--mesh',
+  injectorConfig: '--injector-config',
+};
 
 /** Reads the operator's files up front, so that a missing file or a YAML mistake names the file. */
 function checkSettingsFiles(opts: CommonOptions, flags: SettingsFlags): void {
@@ -42,7 +46,12 @@ function checkSettingsFiles(opts: CommonOptions, flags: SettingsFlags): void {
   }
 }
 
-export async function runInject(file: string, out: string | undefined, opts: CommonOptions, flags = MESHD_FLAGS): Promise<number> {
+export async function runInject(
+  file: string,
+  out: string | undefined,
+  opts: CommonOptions,
+  flags = MESHD_FLAGS,
+): Promise<number> {
   const input = readText(file, '-f');
   checkSettingsFiles(opts, flags);
   const scratch = mkdtempSync(join(tmpdir(), 'meshd-inject-'));
@@ -55,7 +64,10 @@ export async function runInject(file: string, out: string | undefined, opts: Com
     }
     const store = new ObjectStore();
     const warnings: string[] = [];
-    if (opts.localDir) store.replaceSource('dir', await readObjects(opts.localDir, (f, e) => warnings.push(e instanceof YamlError ? e.message : `${f}: ${e.message}`)));
+    const onFileError = (f: string, e: Error): void => {
+      warnings.push(e instanceof YamlError ? e.message : `${f}: ${e.message}`);
+    };
+    if (opts.localDir) store.replaceSource('dir', await readObjects(opts.localDir, onFileError));
     const settings = new SettingsSource({
       ...opts,
       files: { values: opts.values, mesh: opts.mesh, injectorConfig },

@@ -53,9 +53,16 @@ const INJECT_FLAGS = {
   revision: { type: 'string', short: 'r' },
 } as const;
 
-const VALIDATE_FLAGS = { ...HELP, filename: { type: 'string', short: 'f' }, namespace: { type: 'string', short: 'n' } } as const;
+const VALIDATE_FLAGS = {
+  ...HELP,
+  filename: { type: 'string', short: 'f' },
+  namespace: { type: 'string', short: 'n' },
+} as const;
 
-const str = (f: Flags, k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+const str = (f: Flags, k: string): string | undefined => {
+  const v = f[k];
+  return typeof v === 'string' ? v : undefined;
+};
 
 async function serve(f: Flags): Promise<number> {
   const { runServe } = await import('./serve.js');
@@ -94,12 +101,20 @@ async function serve(f: Flags): Promise<number> {
 
 async function inject(f: Flags): Promise<number> {
   const file = str(f, 'filename');
-  if (!file) throw new UsageError("meshd inject: needs -f FILE (or -f - for stdin); see 'meshd inject --help'");
+  if (!file) {
+    throw new UsageError("meshd inject: needs -f FILE (or -f - for stdin); see 'meshd inject --help'");
+  }
   const injectorConfig = either(f, 'inject', ['injector-config', 'injectConfigFile']);
   const mesh = either(f, 'inject', ['mesh', 'meshConfigFile']);
   const values = either(f, 'inject', ['values', 'valuesFile']);
   const namespace = either(f, 'inject', ['namespace', 'istioNamespace']);
-  const merged: Flags = { ...f, 'injector-config': injectorConfig.value, mesh: mesh.value, values: values.value, namespace: namespace.value };
+  const merged: Flags = {
+    ...f,
+    'injector-config': injectorConfig.value,
+    mesh: mesh.value,
+    values: values.value,
+    namespace: namespace.value,
+  };
   const flagNames = { injectorConfig: injectorConfig.flag, mesh: mesh.flag, values: values.flag };
   const { runInject } = await import('./inject.js');
   return runInject(file, str(f, 'output'), commonOptions(merged, process.env), flagNames);
@@ -107,7 +122,9 @@ async function inject(f: Flags): Promise<number> {
 
 async function validate(f: Flags): Promise<number> {
   const file = str(f, 'filename');
-  if (!file) throw new UsageError("meshd validate: needs -f FILE|DIR (or -f - for stdin); see 'meshd validate --help'");
+  if (!file) {
+    throw new UsageError("meshd validate: needs -f FILE|DIR (or -f -); see 'meshd validate --help'");
+  }
   const { runValidate } = await import('./validate.js');
   return runValidate(file, str(f, 'namespace') ?? 'default');
 }
@@ -135,12 +152,15 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
-    if (name === 'help' && rest[0] && !topic) throw new UsageError(`meshd help: unknown command "${rest[0]}"`);
+    if (name === 'help' && rest[0] && !topic) {
+      throw new UsageError(`meshd help: unknown command "${rest[0]}"`);
+    }
     process.stdout.write(topic?.usage ?? TOP_USAGE);
     return 0;
   }
   if (name === '--version' || name === 'version') {
-    if (name === 'version' && rest.length > 0 && !wantsHelp(rest)) throw new UsageError(`meshd version: takes no arguments`);
+    const extra = name === 'version' && rest.length > 0 && !wantsHelp(rest);
+    if (extra) throw new UsageError('meshd version: takes no arguments');
     process.stdout.write(wantsHelp(rest) ? 'usage: meshd version\n' : `meshd ${MESHD_VERSION}\n`);
     return 0;
   }

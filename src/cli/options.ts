@@ -81,7 +81,9 @@ export function secondsOrDurationMs(value: string | undefined, defMs: number, na
 /** A TCP port number flag (0: any free port). */
 export function portFlag(value: string | undefined, def: number, name: string): number {
   if (value === undefined) return def;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new Error(`${name} must be a port number from 0 to 65535, not "${value}"`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new Error(`${name} must be a port number from 0 to 65535, not "${value}"`);
+  }
   return Number(value);
 }
 

@@ -86,12 +86,19 @@ async function stopAll(stops: Stop[], limitMs: number): Promise<void> {
 }
 
 /** Binds a listener; a failure names the address, the port and its role. */
-async function listenOn(what: string, address: string, port: number, listen: () => Promise<unknown>): Promise<void> {
+async function listenOn(
+  what: string,
+  address: string,
+  port: number,
+  listen: () => Promise<unknown>,
+): Promise<void> {
   try {
     await listen();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    const reason = e.code === 'EADDRINUSE' ? 'address already in use'
+      : e.code === 'EACCES' ? 'permission denied'
+      : e.message;
     const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     throw new Error(`cannot listen on ${where} (${what}): ${reason}`);
   }
@@ -111,7 +118,12 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   }
 }
 
-async function startServe(opts: ServeOptions, logger: ReturnType<typeof createLogger>, listeners: Stop[], stops: Stop[]): Promise<void> {
+async function startServe(
+  opts: ServeOptions,
+  logger: ReturnType<typeof createLogger>,
+  listeners: Stop[],
+  stops: Stop[],
+): Promise<void> {
   const metrics = createMetrics();
   const readiness: Readiness = { ready: false };
   const store = new ObjectStore();
@@ -120,7 +132,7 @@ async function startServe(opts: ServeOptions, logger: ReturnType<typeof createLo
   }
   const kc = clusterWanted(opts) ? loadKubeConfig(opts.kubeconfig) : undefined;
   if (!kc && opts.localDir && process.env.KUBECONFIG) {
-    logger.info('local mode (--local-dir): KUBECONFIG is ignored; --kubeconfig FILE would also use that cluster');
+    logger.info('local mode (--local-dir): KUBECONFIG is ignored; --kubeconfig FILE would add that cluster');
   }
   if (!opts.tlsCert !== !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
   let onServingChange = (_: ServingCertificate): void => undefined;
@@ -261,8 +273,11 @@ async function startServe(opts: ServeOptions, logger: ReturnType<typeof createLo
   await admission.ready();
   listeners.unshift(() => webhook.close());
   listeners.push(() => monitoring.close());
-  await listenOn('webhook port', opts.address, opts.webhookPort, () => webhook.listen({ host: opts.address, port: opts.webhookPort }));
-  await listenOn('monitoring port', opts.address, opts.monitoringPort, () => monitoring.listen({ host: opts.address, port: opts.monitoringPort }));
+  const host = opts.address;
+  const { webhookPort, monitoringPort } = opts;
+  await listenOn('webhook port', host, webhookPort, () => webhook.listen({ host, port: webhookPort }));
+  await listenOn('monitoring port', host, monitoringPort, () =>
+    monitoring.listen({ host, port: monitoringPort }));
   readiness.ready = true;
   const portOf = (app: { server: { address(): unknown } }): number | undefined => (app.server.address() as { port?: number } | null)?.port;
   logger.info({ webhookPort: portOf(webhook), monitoringPort: portOf(monitoring), xdsPort: xds.plainPort, xdsTlsPort: xds.tlsPort }, 'meshd is ready');

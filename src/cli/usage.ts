@@ -83,12 +83,15 @@ does; exit status 1 when any object is invalid.
   -n, --namespace NS           namespace of objects that name none (default "default")
 `;
 
+const OFFLINE = 'meshd inject works offline; pass the ConfigMaps as files '
+  + '(--meshConfigFile, --injectConfigFile, --valuesFile) or --local-dir';
+
 export const INJECT_HINTS = {
-  kubeconfig: 'meshd inject works offline; pass the ConfigMaps as files (--meshConfigFile, --injectConfigFile, --valuesFile) or --local-dir',
-  c: 'meshd inject works offline; pass the ConfigMaps as files (--meshConfigFile, --injectConfigFile, --valuesFile) or --local-dir',
+  kubeconfig: OFFLINE,
+  c: OFFLINE,
   context: 'meshd inject works offline; pass the ConfigMaps as files or --local-dir',
   meshConfigMapName: 'with --local-dir meshd reads the istio[-REV] ConfigMap; or pass --meshConfigFile',
-  injectConfigMapName: 'with --local-dir meshd reads the istio-sidecar-injector[-REV] ConfigMap; or pass --injectConfigFile',
+  injectConfigMapName: 'with --local-dir meshd reads istio-sidecar-injector[-REV]; or use --injectConfigFile',
   webhookConfig: 'meshd inject renders the templates itself and calls no webhook',
   operatorFileName: 'pass the IstioOperator file as --valuesFile (its spec.values are used)',
 };

@@ -72,7 +72,9 @@ export function parseYaml(text: string, what: string): unknown {
 export function parseYamlObject(text: string, what: string): Record<string, unknown> {
   const v = parseYaml(text, what);
   if (v === null || v === undefined) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new YamlError(what, `expected a map, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw new YamlError(what, `expected a map, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+  }
   return v as Record<string, unknown>;
 }
 

@@ -207,9 +207,11 @@ export interface XdsServer {
   stop(): Promise<void>;
 }
 
-const bind = (server: grpc.Server, addr: string, creds: grpc.ServerCredentials, what: string): Promise<number> =>
+type Creds = grpc.ServerCredentials;
+const bind = (server: grpc.Server, addr: string, creds: Creds, what: string): Promise<number> =>
   new Promise((resolve, reject) =>
-    server.bindAsync(addr, creds, (err, port) => (err ? reject(new Error(`cannot listen on ${addr} (${what}): ${bindReason(err)}`)) : resolve(port))),
+    server.bindAsync(addr, creds, (err, port) =>
+      err ? reject(new Error(`cannot listen on ${addr} (${what}): ${bindReason(err)}`)) : resolve(port)),
   );
 
 /** grpc-js wraps the socket error in a sentence about resolved addresses: keep the socket's reason. */
@@ -258,7 +260,8 @@ export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListen
     if (opts.plainPort !== undefined) {
       const plain = grpcServer(discovery, logger, [], UNAUTHENTICATED_PORT);
       servers.push(plain);
-      out.plainPort = await bind(plain, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure(), 'xDS port');
+      const insecure = grpc.ServerCredentials.createInsecure();
+      out.plainPort = await bind(plain, hostPort(opts.address, opts.plainPort), insecure, 'xDS port');
     }
     if (opts.tlsPort !== undefined && creds) {
       const secure = grpcServer(discovery, logger, opts.secureServices ?? [], opts.secureAuth ?? REFUSE_ALL);
