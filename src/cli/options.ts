@@ -1,7 +1,6 @@
-// Command-line and environment options shared by meshd's commands.
-import { DEFAULT_ROOT_POLICY } from '../ca/root.js';
+// Command-line and environment options shared by meshd's commands. Kept light (no Kubernetes client):
+// every command, --help included, loads this module.
 import type { ControlPlaneOptions } from '../controllers/control-plane.js';
-import { ISTIOD_TIMING } from '../controllers/leader-election.js';
 import type { NativeSidecarMode } from '../types.js';
 import { parseGoDuration } from '../validation/decode.js';
 import { DEFAULT_DISCOVERY_OPTIONS, type DiscoveryOptions } from '../xds/ads.js';
@@ -68,24 +67,24 @@ export function durationMs(value: string | undefined, def: number, name: string)
   throw new Error(`${name} must be a positive duration such as 30s or 87600h, not "${value}"`);
 }
 
-/** Cluster-mode settings, from Istio's environment variables where istiod has one. */
-export function clusterOptions(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): ServeClusterOptions {
-  const str = (k: string): string | undefined => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
-  const grace = Number(env.CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE || 20);
-  if (!(grace > 0 && grace < 100)) throw new Error('CITADEL_SELF_SIGNED_ROOT_CERT_GRACE_PERIOD_PERCENTILE must be between 0 and 100');
-  const checkMs = durationMs(env.CITADEL_SELF_SIGNED_ROOT_CERT_CHECK_INTERVAL, 3600_000, 'CITADEL_SELF_SIGNED_ROOT_CERT_CHECK_INTERVAL');
-  const election = {
-    leaseDurationMs: durationMs(str('lease-duration'), ISTIOD_TIMING.leaseDurationMs, '--lease-duration'),
-    renewDeadlineMs: durationMs(str('renew-deadline'), ISTIOD_TIMING.renewDeadlineMs, '--renew-deadline'),
-    retryPeriodMs: durationMs(str('retry-period'), ISTIOD_TIMING.retryPeriodMs, '--retry-period'),
-  };
-  return {
-    rootPolicy: { ttlMs: durationMs(env.CITADEL_SELF_SIGNED_CA_CERT_TTL, DEFAULT_ROOT_POLICY.ttlMs, 'CITADEL_SELF_SIGNED_CA_CERT_TTL'), gracePercent: grace },
-    // Rotations by another replica must reach this one within a minute even with an hourly check.
-    rootPollMs: Math.min(checkMs, 60_000),
-    election: (env.ENABLE_LEADER_ELECTION ?? 'true').toLowerCase() === 'false' ? undefined : election,
-    identity: env.POD_NAME || undefined,
-  };
+/**
+ * A delay in Go duration syntax ("5s", "1m30s", "0"), or a plain number of seconds as meshd took it
+ * before (so `--shutdown-delay 5` keeps meaning five seconds). Zero is allowed: no delay.
+ */
+export function secondsOrDurationMs(value: string | undefined, defMs: number, name: string): number {
+  if (value === undefined || value === '') return defMs;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  if (/^0+(\.0*)?[a-zµ]*$/.test(value)) return 0;
+  return durationMs(value, defMs, name);
+}
+
+/** A TCP port number flag (0: any free port). */
+export function portFlag(value: string | undefined, def: number, name: string): number {
+  if (value === undefined) return def;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new Error(`${name} must be a port number from 0 to 65535, not "${value}"`);
+  }
+  return Number(value);
 }
 
 /** Authentication switches, with istiod's variables and defaults. */

@@ -64,16 +64,76 @@ async function selfSignedTls(opts: ServeOptions): Promise<{ serving: ServingCert
   return { serving: await issueServingCertificate(ca, ca.certPem, ca.certPem, opts.namespace, opts.revision), ca: { signer: ca, chainPem: ca.certPem, rootsPem: ca.certPem } };
 }
 
+/**
+ * Whether meshd talks to a cluster. --local-dir is local mode: only an explicit --kubeconfig adds a
+ * cluster, so that a KUBECONFIG left in the shell (or a pod's service account) is never written to by
+ * someone trying meshd out. Without --local-dir, KUBECONFIG and in-cluster credentials select cluster mode.
+ */
+export function clusterWanted(opts: Pick<ServeOptions, 'localDir' | 'kubeconfig'>): boolean {
+  return !opts.localDir || opts.kubeconfig !== undefined;
+}
+
+type Stop = () => void | Promise<void>;
+
+/** Runs `stops` in order, each given at most `limitMs` (a failed start must not hang on one of them). */
+async function stopAll(stops: Stop[], limitMs: number): Promise<void> {
+  for (const stop of stops) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+    await Promise.race([Promise.resolve().then(stop).catch(() => undefined), late]);
+    clearTimeout(timer);
+  }
+}
+
+/** Binds a listener; a failure names the address, the port and its role. */
+async function listenOn(
+  what: string,
+  address: string,
+  port: number,
+  listen: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await listen();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === 'EADDRINUSE' ? 'address already in use'
+      : e.code === 'EACCES' ? 'permission denied'
+      : e.message;
+    const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    throw new Error(`cannot listen on ${where} (${what}): ${reason}`);
+  }
+}
+
 export async function runServe(opts: ServeOptions): Promise<void> {
   const logger = createLogger();
+  // Listeners, closed first and in this order; then everything else.
+  const listeners: Stop[] = [];
+  const stops: Stop[] = [];
+  try {
+    await startServe(opts, logger, listeners, stops);
+  } catch (err) {
+    // Nothing half-alive: whatever started is stopped before the error is reported.
+    await stopAll([...listeners, ...stops], 3_000);
+    throw err;
+  }
+}
+
+async function startServe(
+  opts: ServeOptions,
+  logger: ReturnType<typeof createLogger>,
+  listeners: Stop[],
+  stops: Stop[],
+): Promise<void> {
   const metrics = createMetrics();
   const readiness: Readiness = { ready: false };
   const store = new ObjectStore();
-  const stops: Array<() => void | Promise<void>> = [];
   if (opts.localDir) {
     stops.push(await watchDirectory(opts.localDir, store, (file, err) => logger.warn({ file, err: err.message }, 'cannot read local object file')));
   }
-  const kc = loadKubeConfig(opts.kubeconfig);
+  const kc = clusterWanted(opts) ? loadKubeConfig(opts.kubeconfig) : undefined;
+  if (!kc && opts.localDir && process.env.KUBECONFIG) {
+    logger.info('local mode (--local-dir): KUBECONFIG is ignored; --kubeconfig FILE would add that cluster');
+  }
   if (!opts.tlsCert !== !opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
   let onServingChange = (_: ServingCertificate): void => undefined;
   let xds: XdsServer | undefined;
@@ -197,6 +257,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     secureServices: ca,
     secureAuth,
   }, logger);
+  const started = xds;
+  listeners.push(() => started.stop());
   const debugRules = {
     namespaceRules: opts.security.debugEndpointAuth,
     systemNamespace: () => String(settings.current.mesh.rootNamespace || 'istio-system'),
@@ -209,8 +271,13 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     ...debugRules,
   });
   await admission.ready();
-  await webhook.listen({ host: opts.address, port: opts.webhookPort });
-  await monitoring.listen({ host: opts.address, port: opts.monitoringPort });
+  listeners.unshift(() => webhook.close());
+  listeners.push(() => monitoring.close());
+  const host = opts.address;
+  const { webhookPort, monitoringPort } = opts;
+  await listenOn('webhook port', host, webhookPort, () => webhook.listen({ host, port: webhookPort }));
+  await listenOn('monitoring port', host, monitoringPort, () =>
+    monitoring.listen({ host, port: monitoringPort }));
   readiness.ready = true;
   const portOf = (app: { server: { address(): unknown } }): number | undefined => (app.server.address() as { port?: number } | null)?.port;
   logger.info({ webhookPort: portOf(webhook), monitoringPort: portOf(monitoring), xdsPort: xds.plainPort, xdsTlsPort: xds.tlsPort }, 'meshd is ready');
@@ -220,9 +287,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     readiness.ready = false;
     logger.info({ signal }, `shutting down; still serving for ${opts.shutdownDelayMs} ms`);
     await new Promise((r) => setTimeout(r, opts.shutdownDelayMs));
-    await webhook.close();
-    await xds?.stop();
-    await monitoring.close();
+    for (const close of listeners) await close();
     await Promise.allSettled(stops.map((stop) => stop()));
   });
 }

@@ -23,21 +23,48 @@ const OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
 };
 const TO_JS: ToJSOptions = { maxAliasCount: 100 };
 
+/** A decoding error of `source`, at a 1-based line and column when the parser knows where. */
 export class YamlError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    // One line, compiler style (file:line:column), so that editors and terminals can jump to it.
+    super(`${source}${line !== undefined ? `:${line}:${column ?? 1}` : ''}: ${oneLine(reason)}`);
     this.name = 'YamlError';
   }
+
+  /** The same error named after another source (the file a caller read the text from). */
+  renamed(source: string): YamlError {
+    return new YamlError(source, this.reason, this.line, this.column);
+  }
+}
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
+
+/** The 1-based line and column of a character offset. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, Math.max(0, offset));
+  const lastBreak = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, column: offset - lastBreak };
+}
+
+function parseError(text: string, what: string, err: { message: string; pos?: [number, number] }): YamlError {
+  if (!err.pos) return new YamlError(what, err.message);
+  const { line, column } = lineColumn(text, err.pos[0]);
+  return new YamlError(what, err.message, line, column);
 }
 
 /** Parses one YAML (or JSON) document into a plain value. */
 export function parseYaml(text: string, what: string): unknown {
   const doc = parseDocument(text, OPTIONS);
-  if (doc.errors.length > 0) throw new YamlError(`${what}: ${doc.errors[0]!.message}`);
+  if (doc.errors.length > 0) throw new YamlError(what, doc.errors[0]!.message);
   try {
     return doc.toJS(TO_JS) as unknown;
   } catch (e) {
-    throw new YamlError(`${what}: ${(e as Error).message}`);
+    throw new YamlError(what, (e as Error).message);
   }
 }
 
@@ -45,22 +72,24 @@ export function parseYaml(text: string, what: string): unknown {
 export function parseYamlObject(text: string, what: string): Record<string, unknown> {
   const v = parseYaml(text, what);
   if (v === null || v === undefined) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new YamlError(`${what}: expected a map, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw new YamlError(what, `expected a map, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+  }
   return v as Record<string, unknown>;
 }
 
-/** Parses a multi-document YAML stream; empty documents are dropped. */
+/** Parses a multi-document YAML stream; empty documents are dropped. Errors carry `what`, line and column. */
 export function parseYamlStream(text: string, what: string): unknown[] {
   const docs = parseAllDocuments(text, OPTIONS);
-  if (!Array.isArray(docs)) throw new YamlError(`${what}: invalid YAML stream`);
+  if (!Array.isArray(docs)) throw new YamlError(what, 'invalid YAML stream');
   const out: unknown[] = [];
   for (const doc of docs) {
-    if (doc.errors.length > 0) throw new YamlError(`${what}: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0) throw parseError(text, what, doc.errors[0]!);
     try {
       const v = doc.toJS(TO_JS) as unknown;
       if (v !== null && v !== undefined) out.push(v);
     } catch (e) {
-      throw new YamlError(`${what}: ${(e as Error).message}`);
+      throw new YamlError(what, (e as Error).message);
     }
   }
   return out;
@@ -91,7 +120,10 @@ export function parseYamlFast(text: string, what: string): unknown {
     // The core schema: Kubernetes YAML has no timestamps or other tagged types.
     v = jsyaml.load(text, { filename: what, schema: jsyaml.CORE_SCHEMA });
   } catch (e) {
-    throw new YamlError(`${what}: ${(e as Error).message}`);
+    // js-yaml's message quotes the text over several lines: keep its reason and position only.
+    const { reason, mark } = e as { reason?: string; mark?: { line: number; column: number } };
+    if (reason && mark) throw new YamlError(what, reason, mark.line + 1, mark.column + 1);
+    throw new YamlError(what, (e as Error).message);
   }
   // Aliases need an anchor (&name); without one in the text no node can be shared.
   return text.includes('&') && sharesNodes(v) ? parseYaml(text, what) : v;

@@ -207,8 +207,19 @@ export interface XdsServer {
   stop(): Promise<void>;
 }
 
-const bind = (server: grpc.Server, addr: string, creds: grpc.ServerCredentials): Promise<number> =>
-  new Promise((resolve, reject) => server.bindAsync(addr, creds, (err, port) => (err ? reject(err) : resolve(port))));
+type Creds = grpc.ServerCredentials;
+const bind = (server: grpc.Server, addr: string, creds: Creds, what: string): Promise<number> =>
+  new Promise((resolve, reject) =>
+    server.bindAsync(addr, creds, (err, port) =>
+      err ? reject(new Error(`cannot listen on ${addr} (${what}): ${bindReason(err)}`)) : resolve(port)),
+  );
+
+/** grpc-js wraps the socket error in a sentence about resolved addresses: keep the socket's reason. */
+const bindReason = (err: Error): string => {
+  if (err.message.includes('EADDRINUSE')) return 'address already in use';
+  if (err.message.includes('EACCES')) return 'permission denied';
+  return err.message;
+};
 
 const hostPort = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
@@ -245,15 +256,22 @@ export async function startXdsServer(discovery: DiscoveryServer, opts: XdsListen
       await Promise.all(servers.map(shutdown));
     },
   };
-  if (opts.plainPort !== undefined) {
-    const plain = grpcServer(discovery, logger, [], UNAUTHENTICATED_PORT);
-    servers.push(plain);
-    out.plainPort = await bind(plain, hostPort(opts.address, opts.plainPort), grpc.ServerCredentials.createInsecure());
-  }
-  if (opts.tlsPort !== undefined && creds) {
-    const secure = grpcServer(discovery, logger, opts.secureServices ?? [], opts.secureAuth ?? REFUSE_ALL);
-    servers.push(secure);
-    out.tlsPort = await bind(secure, hostPort(opts.address, opts.tlsPort), creds);
+  try {
+    if (opts.plainPort !== undefined) {
+      const plain = grpcServer(discovery, logger, [], UNAUTHENTICATED_PORT);
+      servers.push(plain);
+      const insecure = grpc.ServerCredentials.createInsecure();
+      out.plainPort = await bind(plain, hostPort(opts.address, opts.plainPort), insecure, 'xDS port');
+    }
+    if (opts.tlsPort !== undefined && creds) {
+      const secure = grpcServer(discovery, logger, opts.secureServices ?? [], opts.secureAuth ?? REFUSE_ALL);
+      servers.push(secure);
+      out.tlsPort = await bind(secure, hostPort(opts.address, opts.tlsPort), creds, 'xDS TLS port');
+    }
+  } catch (err) {
+    // One port taken must not leave the other serving.
+    await out.stop();
+    throw err;
   }
   return out;
 }
