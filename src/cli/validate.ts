@@ -3,7 +3,7 @@
 // per object, and exits non-zero when any object is invalid.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { parseYamlStream } from '../config/yaml.js';
+import { parseYamlStream, YamlError } from '../config/yaml.js';
 import { isObj, joinErrors, str, type Obj } from '../validation/core.js';
 import { deploymentFindings, istioOperatorFindings, serviceErrors, unknownSpecField } from '../validation/istioctl.js';
 import { ISTIO_GROUPS, validateObject } from '../validation/validate.js';
@@ -56,7 +56,9 @@ export function validateStream(text: string, source: string, namespace: string):
   try {
     docs = parseYamlStream(text, source);
   } catch (e) {
-    return { lines: [`✘ ${source}: ${(e as Error).message}`], invalid: 1 };
+    // A YamlError already names the source with its line and column.
+    const where = e instanceof YamlError ? '' : `${source}: `;
+    return { lines: [`✘ ${where}${(e as Error).message}`], invalid: 1 };
   }
   // A List (anything with an items array, as unstructured.IsList has it) is checked item by item.
   const isList = (d: unknown): d is Obj => isObj(d) && Array.isArray(d.items) && !ISTIO_GROUPS.includes(str(d.apiVersion).split('/')[0]!);

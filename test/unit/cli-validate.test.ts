@@ -109,3 +109,12 @@ describe('meshd validate: Istio config decoded strictly, as istioctl does', () =
   ];
   for (const row of rows) it(row.name, () => assert.deepEqual(validateStream(row.input, 'test.yaml', 'default').lines, row.want));
 });
+
+describe('meshd validate: unreadable YAML', () => {
+  it('names the file, line and column once', () => {
+    const out = validateStream('a: [\n', 'bad.yaml', 'default');
+    assert.equal(out.invalid, 1);
+    assert.equal(out.lines.length, 1);
+    assert.match(out.lines[0]!, /^✘ bad\.yaml:2:1: /);
+  });
+});
