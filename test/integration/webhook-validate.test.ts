@@ -76,6 +76,6 @@ describe('meshd validate', () => {
     assert.equal(run('apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\nspec: {mtls: {mode: STRICT}}\n').status, 0);
     const broken = run('a: [unclosed');
     assert.equal(broken.status, 1);
-    assert.match(broken.stdout, /^✘ stdin: /);
+    assert.match(broken.stdout, /^✘ stdin:1:13: /);
   });
 });
