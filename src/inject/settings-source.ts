@@ -15,6 +15,11 @@ export interface SettingsSourceOptions {
   namespace: string;
   revision: string;
   nativeSidecars: NativeSidecarMode;
+  /**
+   * Whether something feeds the store Nodes (a cluster, or a local directory standing in for one); default
+   * true. Without a source, auto mode is off, as istiod's DetectNativeSidecar without a Node client.
+   */
+  nodeSource?: boolean;
   compliancePolicy: string;
   /** PLATFORM=openshift: read UID/GID ranges from the pod's namespace. */
   openshift: boolean;
@@ -107,7 +112,7 @@ export class SettingsSource {
   nativeSidecarsFor(pod: Pod): boolean {
     const { store } = this.opts;
     const nodes: NodeLister = { get: (name) => store.get('Node', undefined, name), list: () => store.list('Node') };
-    return detectNativeSidecars(this.opts.nativeSidecars, nodes, pod.spec?.nodeName);
+    return detectNativeSidecars(this.opts.nativeSidecars, this.opts.nodeSource === false ? undefined : nodes, pod.spec?.nodeName);
   }
 
   settingsFor(pod: Pod, namespace: string, proxyEnvs: Record<string, string>): SourcedSettings {

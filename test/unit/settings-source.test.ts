@@ -90,5 +90,9 @@ describe('settings source', () => {
     assert.equal(s.nativeSidecarsFor({ spec: { nodeName: 'missing' } }), false);
     assert.equal(source(store, [], 'true').nativeSidecarsFor({}), true);
     assert.equal(s.settingsFor({}, 'shop', {}).nativeSidecarMode, 'auto', 'offline callers decide from the mode');
+    const sourceless = (mode: 'auto' | 'true') =>
+      new SettingsSource({ namespace: 'istio-system', revision: 'default', nativeSidecars: mode, nodeSource: false, compliancePolicy: '', openshift: false, files: {}, store: new ObjectStore(), onError: () => {} });
+    assert.equal(sourceless('auto').nativeSidecarsFor({}), false, 'no Node source: off in auto mode');
+    assert.equal(sourceless('true').nativeSidecarsFor({}), true);
   });
 });
