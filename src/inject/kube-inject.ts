@@ -36,12 +36,19 @@ function podTemplateOf(obj: Obj): Obj | undefined {
   }
 }
 
-/** Settings for one pod; with the native-sidecar mode (a SettingsSource's), native sidecars are decided here. */
-export type OfflineSettingsProvider = (pod: Pod, namespace: string) => InjectionSettings & { nativeSidecarMode?: NativeSidecarMode };
+type WithMode = InjectionSettings & { nativeSidecarMode?: NativeSidecarMode };
 
-function offlineSettings(s: InjectionSettings & { nativeSidecarMode?: NativeSidecarMode }): InjectionSettings {
+/** Settings for one pod; when they carry the mode (a SettingsSource's), native sidecars are decided here. */
+export type OfflineSettingsProvider = (pod: Pod, namespace: string) => WithMode;
+
+function offlineSettings(s: WithMode): InjectionSettings {
   if (s.nativeSidecarMode === undefined) return s;
   return { ...s, nativeSidecars: detectNativeSidecars(s.nativeSidecarMode, undefined) };
+}
+
+export interface KubeInjectOutput {
+  yaml: string;
+  warnings: string[];
 }
 
 export interface KubeInjectResult {
@@ -60,7 +67,8 @@ export function kubeInjectObjects(objects: unknown[], settingsFor: OfflineSettin
     const namespace = String(meta.namespace ?? '');
     const label = `${String(obj.kind)} "${namespace ? `${namespace}/` : ''}${name}"`;
     const inject = (pod: Pod, workload: WorkloadMeta): Pod => {
-      const result = injectPod(pod, namespace, offlineSettings(settingsFor(pod, namespace)), (m) => warnings.push(`${label}: ${m}`), workload);
+      const settings = offlineSettings(settingsFor(pod, namespace));
+      const result = injectPod(pod, namespace, settings, (m) => warnings.push(`${label}: ${m}`), workload);
       if (result.kind === 'skipped') {
         warnings.push(`===> Skipping injection because ${label} has ${result.reason === 'hostNetwork' ? 'host networking enabled' : 'sidecar injection disabled'}`);
         return pod;
@@ -84,7 +92,7 @@ export function kubeInjectObjects(objects: unknown[], settingsFor: OfflineSettin
   return { objects: objects.map(one), warnings };
 }
 
-export function kubeInjectYaml(text: string, settingsFor: OfflineSettingsProvider): { yaml: string; warnings: string[] } {
+export function kubeInjectYaml(text: string, settingsFor: OfflineSettingsProvider): KubeInjectOutput {
   const { objects, warnings } = kubeInjectObjects(parseYamlStream(text, 'input'), settingsFor);
   const yaml = objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
   return { yaml, warnings };

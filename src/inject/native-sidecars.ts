@@ -11,9 +11,14 @@ export function nativeSidecarMode(raw: string | undefined): { mode: NativeSideca
   return { mode: 'false', warning: `Unknown value for ENABLE_NATIVE_SIDECARS: ${raw}, defaulting to false` };
 }
 
-// hashicorp/go-version's NewVersion pattern (VersionRegexpRaw), matched against the whole string.
-const GO_VERSION =
-  /^v?([0-9]+(?:\.[0-9]+)*?)(?:-(?:[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)|(?:-?(?:[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)))?(?:\+(?:[0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*))??$/;
+// hashicorp/go-version's NewVersion pattern (VersionRegexpRaw), matched against the whole string: the
+// numeric segments, then a pre-release and build metadata, which istiod ignores.
+const GO_VERSION = new RegExp(
+  String.raw`^v?([0-9]+(?:\.[0-9]+)*?)` +
+    String.raw`(?:-(?:[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)|` +
+    String.raw`(?:-?(?:[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)))?` +
+    String.raw`(?:\+(?:[0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*))??$`,
+);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /**
@@ -47,13 +52,18 @@ function kubeletVersionOf(n: NodeView): unknown {
   return status?.nodeInfo?.kubeletVersion;
 }
 
-const supportsNative = (n: NodeView): boolean => (kubeletMinor(kubeletVersionOf(n)) ?? -1) >= NATIVE_SIDECAR_MIN_MINOR;
+const supportsNative = (n: NodeView): boolean =>
+  (kubeletMinor(kubeletVersionOf(n)) ?? -1) >= NATIVE_SIDECAR_MIN_MINOR;
 
 /**
  * istiod's decision. In auto mode: the pod's node when it is scheduled and known, else every node (one
  * older node turns them off; with no Nodes at all they are on, as in istiod); no lister at all: off.
  */
-export function detectNativeSidecars(mode: NativeSidecarMode, nodes: NodeLister | undefined, podNodeName?: string): boolean {
+export function detectNativeSidecars(
+  mode: NativeSidecarMode,
+  nodes: NodeLister | undefined,
+  podNodeName?: string,
+): boolean {
   if (mode !== 'auto') return mode === 'true';
   if (!nodes) return false;
   if (podNodeName) {

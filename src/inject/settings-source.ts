@@ -111,8 +111,12 @@ export class SettingsSource {
   /** istiod's webhook decision, with the store's Nodes (from the cluster or the local directory). */
   nativeSidecarsFor(pod: Pod): boolean {
     const { store } = this.opts;
-    const nodes: NodeLister = { get: (name) => store.get('Node', undefined, name), list: () => store.list('Node') };
-    return detectNativeSidecars(this.opts.nativeSidecars, this.opts.nodeSource === false ? undefined : nodes, pod.spec?.nodeName);
+    const lister: NodeLister = {
+      get: (name) => store.get('Node', undefined, name),
+      list: () => store.list('Node'),
+    };
+    const nodes = this.opts.nodeSource === false ? undefined : lister;
+    return detectNativeSidecars(this.opts.nativeSidecars, nodes, pod.spec?.nodeName);
   }
 
   settingsFor(pod: Pod, namespace: string, proxyEnvs: Record<string, string>): SourcedSettings {
