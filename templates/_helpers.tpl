@@ -142,18 +142,30 @@
 {{- end }}
 {{- end }}
 
+{{- /*
+  userVolume / userVolumeMount: a JSON map (name -> item) or a JSON array of items. As in Istio's template,
+  where `name: "<key>"` is followed by the item's own fields and the last key wins, an item's own name wins
+  over its map key or array index. An item that is not a map fails the render, as it does in istiod.
+*/ -}}
+{{- define "meshd.user-item" }}
+{{- $item := index . 1 }}
+{{- if hasKey $item "name" }}{{ toJson $item }}
+{{- else }}{{ set (deepCopy $item) "name" (toString (index . 0)) | toJson }}
+{{- end }}
+{{- end }}
+
 {{- define "meshd.volumes.user" }}
 {{- if isset .ObjectMeta.Annotations "sidecar.istio.io/userVolume" }}
-{{- range $name, $volume := fromJSON (index .ObjectMeta.Annotations "sidecar.istio.io/userVolume") }}
-  - {{ set (deepCopy $volume) "name" $name | toJson }}
+{{- range $key, $volume := fromJSON (index .ObjectMeta.Annotations "sidecar.istio.io/userVolume") }}
+  - {{ template "meshd.user-item" (list $key $volume) }}
 {{- end }}
 {{- end }}
 {{- end }}
 
 {{- define "meshd.mounts.user" }}
 {{- if isset .ObjectMeta.Annotations "sidecar.istio.io/userVolumeMount" }}
-{{- range $name, $mount := fromJSON (index .ObjectMeta.Annotations "sidecar.istio.io/userVolumeMount") }}
-    - {{ set (deepCopy $mount) "name" $name | toJson }}
+{{- range $key, $mount := fromJSON (index .ObjectMeta.Annotations "sidecar.istio.io/userVolumeMount") }}
+    - {{ template "meshd.user-item" (list $key $mount) }}
 {{- end }}
 {{- end }}
 {{- end }}

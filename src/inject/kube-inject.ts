@@ -1,9 +1,11 @@
 // `meshd inject -f`: injects the pod templates of workloads in a multi-document YAML stream, offline,
-// like `istioctl kube-inject`. Kinds without a pod template pass through unchanged.
+// like `istioctl kube-inject`. Kinds without a pod template pass through unchanged. Offline there is no
+// Node lister, so native sidecars only when the mode says true (istio inject.go IntoObject).
 import { stringify } from 'yaml';
 import { parseYamlStream } from '../config/yaml.js';
-import type { InjectionSettings, Pod } from '../types.js';
+import type { InjectionSettings, NativeSidecarMode, Pod } from '../types.js';
 import { injectPod } from './inject.js';
+import { detectNativeSidecars } from './native-sidecars.js';
 import type { WorkloadMeta } from './workload.js';
 
 type Obj = Record<string, unknown>;
@@ -34,13 +36,28 @@ function podTemplateOf(obj: Obj): Obj | undefined {
   }
 }
 
+type WithMode = InjectionSettings & { nativeSidecarMode?: NativeSidecarMode };
+
+/** Settings for one pod; when they carry the mode (a SettingsSource's), native sidecars are decided here. */
+export type OfflineSettingsProvider = (pod: Pod, namespace: string) => WithMode;
+
+function offlineSettings(s: WithMode): InjectionSettings {
+  if (s.nativeSidecarMode === undefined) return s;
+  return { ...s, nativeSidecars: detectNativeSidecars(s.nativeSidecarMode, undefined) };
+}
+
+export interface KubeInjectOutput {
+  yaml: string;
+  warnings: string[];
+}
+
 export interface KubeInjectResult {
   objects: unknown[];
   warnings: string[];
 }
 
 /** Injects every workload in `objects`; throws (naming the object) when one must be denied. */
-export function kubeInjectObjects(objects: unknown[], settingsFor: (pod: Pod, namespace: string) => InjectionSettings): KubeInjectResult {
+export function kubeInjectObjects(objects: unknown[], settingsFor: OfflineSettingsProvider): KubeInjectResult {
   const warnings: string[] = [];
   const one = (obj: unknown): unknown => {
     if (!isObj(obj)) return obj;
@@ -50,7 +67,8 @@ export function kubeInjectObjects(objects: unknown[], settingsFor: (pod: Pod, na
     const namespace = String(meta.namespace ?? '');
     const label = `${String(obj.kind)} "${namespace ? `${namespace}/` : ''}${name}"`;
     const inject = (pod: Pod, workload: WorkloadMeta): Pod => {
-      const result = injectPod(pod, namespace, settingsFor(pod, namespace), (m) => warnings.push(`${label}: ${m}`), workload);
+      const settings = offlineSettings(settingsFor(pod, namespace));
+      const result = injectPod(pod, namespace, settings, (m) => warnings.push(`${label}: ${m}`), workload);
       if (result.kind === 'skipped') {
         warnings.push(`===> Skipping injection because ${label} has ${result.reason === 'hostNetwork' ? 'host networking enabled' : 'sidecar injection disabled'}`);
         return pod;
@@ -74,7 +92,7 @@ export function kubeInjectObjects(objects: unknown[], settingsFor: (pod: Pod, na
   return { objects: objects.map(one), warnings };
 }
 
-export function kubeInjectYaml(text: string, settingsFor: (pod: Pod, namespace: string) => InjectionSettings): { yaml: string; warnings: string[] } {
+export function kubeInjectYaml(text: string, settingsFor: OfflineSettingsProvider): KubeInjectOutput {
   const { objects, warnings } = kubeInjectObjects(parseYamlStream(text, 'input'), settingsFor);
   const yaml = objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
   return { yaml, warnings };

@@ -8,12 +8,18 @@ import { meshConfigFromYaml } from '../config/mesh.js';
 import { defaultValues, mergeValues, normalizeValuesInput } from '../config/values.js';
 import { parseYaml } from '../config/yaml.js';
 import type { KubeObject, ObjectStore } from '../kube/store.js';
+import { detectNativeSidecars, type NodeLister } from './native-sidecars.js';
 import type { InjectionSettings, InjectorConfig, InjectorValues, MeshConfig, NativeSidecarMode, Pod } from '../types.js';
 
 export interface SettingsSourceOptions {
   namespace: string;
   revision: string;
   nativeSidecars: NativeSidecarMode;
+  /**
+   * Whether something feeds the store Nodes (a cluster, or a local directory standing in for one); default
+   * true. Without a source, auto mode is off, as istiod's DetectNativeSidecar without a Node client.
+   */
+  nodeSource?: boolean;
   compliancePolicy: string;
   /** PLATFORM=openshift: read UID/GID ranges from the pod's namespace. */
   openshift: boolean;
@@ -42,13 +48,13 @@ function configMapData(obj: KubeObject | undefined): Record<string, string> {
   return typeof data === 'object' && data !== null ? (data as Record<string, string>) : {};
 }
 
-/** Minor version of a kubelet version string such as "v1.33.2" or "v1.34.0-eks-1". */
-export function kubeletMinor(version: unknown): number | undefined {
-  const m = /^v?(\d+)\.(\d+)/.exec(String(version ?? ''));
-  return m ? Number(m[2]) : undefined;
+/**
+ * Settings as the source resolved them, with the native-sidecar mode itself: a caller that has no Node
+ * lister (offline `meshd inject`, like `istioctl kube-inject`) decides again from the mode alone.
+ */
+export interface SourcedSettings extends InjectionSettings {
+  nativeSidecarMode: NativeSidecarMode;
 }
-
-const NATIVE_SIDECAR_MIN_MINOR = 33;
 
 export class SettingsSource {
   private loaded: Loaded;
@@ -102,27 +108,26 @@ export class SettingsSource {
     return this.opts.revision;
   }
 
-  /** istiod's native sidecar detection: the pod's node, else every node, must run kubelet >= 1.33. */
+  /** istiod's webhook decision, with the store's Nodes (from the cluster or the local directory). */
   nativeSidecarsFor(pod: Pod): boolean {
-    const mode = this.opts.nativeSidecars;
-    if (mode !== 'auto') return mode === 'true';
-    const ok = (n: KubeObject): boolean => (kubeletMinor((n.status as { nodeInfo?: { kubeletVersion?: string } } | undefined)?.nodeInfo?.kubeletVersion) ?? 0) >= NATIVE_SIDECAR_MIN_MINOR;
-    const nodeName = pod.spec?.nodeName;
-    if (nodeName) {
-      const node = this.opts.store.get('Node', undefined, nodeName);
-      if (node) return ok(node);
-    }
-    return this.opts.store.list('Node').every(ok);
+    const { store } = this.opts;
+    const lister: NodeLister = {
+      get: (name) => store.get('Node', undefined, name),
+      list: () => store.list('Node'),
+    };
+    const nodes = this.opts.nodeSource === false ? undefined : lister;
+    return detectNativeSidecars(this.opts.nativeSidecars, nodes, pod.spec?.nodeName);
   }
 
-  settingsFor(pod: Pod, namespace: string, proxyEnvs: Record<string, string>): InjectionSettings {
+  settingsFor(pod: Pod, namespace: string, proxyEnvs: Record<string, string>): SourcedSettings {
     const { config, values, mesh } = this.loaded;
-    const settings: InjectionSettings = {
+    const settings: SourcedSettings = {
       config,
       values,
       mesh,
       revision: this.opts.revision === 'default' ? '' : this.opts.revision,
       nativeSidecars: this.nativeSidecarsFor(pod),
+      nativeSidecarMode: this.opts.nativeSidecars,
       proxyEnvs,
       compliancePolicy: this.opts.compliancePolicy,
     };

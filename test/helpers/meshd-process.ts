@@ -32,7 +32,7 @@ export async function startMeshd(args: string[], env: NodeJS.ProcessEnv = {}): P
   const child = spawn(
     process.execPath,
     ['bin/meshd.js', 'serve', '--address', '127.0.0.1', '--webhook-port', '0', '--monitoring-port', '0', '--xds-port', '0', '--xds-tls-port', '0', '--ca-out', caFile, ...args],
-    { cwd: ROOT, env: { ...process.env, ENABLE_NATIVE_SIDECARS: '', KUBECONFIG: '', ...env } },
+    { cwd: ROOT, env: { ...process.env, ENABLE_NATIVE_SIDECARS: 'auto', KUBECONFIG: '', ...env } },
   );
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

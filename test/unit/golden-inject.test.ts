@@ -19,7 +19,7 @@ describe('injection goldens (meshd inject)', () => {
       const r = spawnSync(process.execPath, ['bin/meshd.js', 'inject', '-f', join('test', 'golden', 'inject', input), ...extra], {
         cwd: ROOT,
         encoding: 'utf8',
-        env: { ...process.env, ENABLE_NATIVE_SIDECARS: '', POD_NAMESPACE: '', REVISION: '', COMPLIANCE_POLICY: '', PLATFORM: '' },
+        env: { ...process.env, ENABLE_NATIVE_SIDECARS: 'auto', POD_NAMESPACE: '', REVISION: '', COMPLIANCE_POLICY: '', PLATFORM: '' },
       });
       assert.equal(r.status, 0, r.stderr);
       assertGolden(join(DIR, `${input}.injected`), r.stdout + (r.stderr ? `# stderr:\n${r.stderr.replace(/^/gm, '# ')}` : ''));

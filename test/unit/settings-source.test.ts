@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { injectorConfigFromYaml } from '../../src/config/injector.js';
 import { meshConfigFromYaml, proxyConfigToJSON } from '../../src/config/mesh.js';
-import { kubeletMinor, SettingsSource } from '../../src/inject/settings-source.js';
+import { SettingsSource } from '../../src/inject/settings-source.js';
 import { ObjectStore } from '../../src/kube/store.js';
 
 const configMap = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'istio-system' }, data });
@@ -89,7 +89,10 @@ describe('settings source', () => {
     assert.equal(s.nativeSidecarsFor({ spec: { nodeName: 'a' } }), true);
     assert.equal(s.nativeSidecarsFor({ spec: { nodeName: 'missing' } }), false);
     assert.equal(source(store, [], 'true').nativeSidecarsFor({}), true);
-    assert.equal(kubeletMinor('v1.34.2'), 34);
-    assert.equal(kubeletMinor('garbage'), undefined);
+    assert.equal(s.settingsFor({}, 'shop', {}).nativeSidecarMode, 'auto', 'offline callers decide from the mode');
+    const sourceless = (mode: 'auto' | 'true') =>
+      new SettingsSource({ namespace: 'istio-system', revision: 'default', nativeSidecars: mode, nodeSource: false, compliancePolicy: '', openshift: false, files: {}, store: new ObjectStore(), onError: () => {} });
+    assert.equal(sourceless('auto').nativeSidecarsFor({}), false, 'no Node source: off in auto mode');
+    assert.equal(sourceless('true').nativeSidecarsFor({}), true);
   });
 });

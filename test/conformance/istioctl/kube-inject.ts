@@ -25,10 +25,10 @@ export interface InjectRound {
 }
 
 export const ROUNDS: InjectRound[] = [
-  { name: "chart values as shipped, each tool's default sidecars (istioctl classic offline, meshd native)", native: undefined, values: 'chart' },
+  { name: "chart values as shipped, each tool's default sidecars (classic on both: offline, neither has Nodes)", native: undefined, values: 'chart' },
   { name: "meshd's effective values, native sidecars on both (ENABLE_NATIVE_SIDECARS=true)", native: 'true', values: 'effective' },
   { name: "meshd's effective values, classic sidecars on both (ENABLE_NATIVE_SIDECARS=false)", native: 'false', values: 'effective' },
-  { name: "meshd's effective values, each tool's default sidecars (ENABLE_NATIVE_SIDECARS unset: istioctl classic offline, meshd native)", native: undefined, values: 'effective' },
+  { name: "meshd's effective values, each tool's default sidecars (ENABLE_NATIVE_SIDECARS unset: classic on both, offline)", native: undefined, values: 'effective' },
 ];
 
 export interface InjectCounts {
