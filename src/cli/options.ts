@@ -1,6 +1,7 @@
 // Command-line and environment options shared by meshd's commands. Kept light (no Kubernetes client):
 // every command, --help included, loads this module.
 import type { ControlPlaneOptions } from '../controllers/control-plane.js';
+import { nativeSidecarMode } from '../inject/native-sidecars.js';
 import type { NativeSidecarMode } from '../types.js';
 import { parseGoDuration } from '../validation/decode.js';
 import { DEFAULT_DISCOVERY_OPTIONS, type DiscoveryOptions } from '../xds/ads.js';
@@ -29,10 +30,15 @@ export const COMMON_FLAGS = {
   'native-sidecars': { type: 'string' },
 } as const;
 
-function nativeMode(v: string | undefined): NativeSidecarMode {
-  const m = (v || 'auto').toLowerCase();
-  if (m === 'auto' || m === 'true' || m === 'false') return m;
-  throw new Error(`--native-sidecars / ENABLE_NATIVE_SIDECARS must be auto, true or false, not "${v}"`);
+/** --native-sidecars is checked; ENABLE_NATIVE_SIDECARS is read as istiod reads it (unknown: false, warned). */
+function nativeMode(flag: string | undefined, env: string | undefined): NativeSidecarMode {
+  if (flag !== undefined) {
+    if (flag === 'auto' || flag === 'true' || flag === 'false') return flag;
+    throw new Error(`--native-sidecars must be auto, true or false, not "${flag}"`);
+  }
+  const { mode, warning } = nativeSidecarMode(env);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
+  return mode;
 }
 
 export function commonOptions(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): CommonOptions {
@@ -40,7 +46,7 @@ export function commonOptions(flags: Record<string, string | boolean | undefined
   return {
     namespace: str('namespace') || env.POD_NAMESPACE || 'istio-system',
     revision: str('revision') || env.REVISION || 'default',
-    nativeSidecars: nativeMode(str('native-sidecars') || env.ENABLE_NATIVE_SIDECARS),
+    nativeSidecars: nativeMode(str('native-sidecars'), env.ENABLE_NATIVE_SIDECARS),
     compliancePolicy: env.COMPLIANCE_POLICY ?? '',
     openshift: (env.PLATFORM ?? '').toLowerCase() === 'openshift',
     values: str('values'),

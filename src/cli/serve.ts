@@ -158,6 +158,8 @@ async function startServe(
     ...opts,
     files: { values: opts.values, mesh: opts.mesh, injectorConfig: opts.injectorConfig },
     store,
+    // Nodes come from the cluster or the local directory; with neither, auto mode is off (no Node client).
+    nodeSource: Boolean(kc || opts.localDir),
     onError: (what, err) => logger.error({ err: err.message }, `invalid ${what}; keeping the previous settings`),
     onReload: () => logger.info('injector settings reloaded'),
   });

@@ -12,7 +12,7 @@ import { startMeshd, waitFor } from '../helpers/meshd-process.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const ENV = { ...process.env, KUBECONFIG: '', ENABLE_NATIVE_SIDECARS: '', POD_NAMESPACE: '', REVISION: '' };
+const ENV = { ...process.env, KUBECONFIG: '', ENABLE_NATIVE_SIDECARS: 'auto', POD_NAMESPACE: '', REVISION: '' };
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 function meshd(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {

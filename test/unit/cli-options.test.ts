@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asInjectorConfig } from '../../src/cli/inject.js';
-import { portFlag, secondsOrDurationMs } from '../../src/cli/options.js';
+import { commonOptions, portFlag, secondsOrDurationMs } from '../../src/cli/options.js';
 import { clusterWanted } from '../../src/cli/serve.js';
 
 describe('--shutdown-delay: a Go duration, or seconds as a plain number', () => {
@@ -72,6 +72,31 @@ describe("--injectConfigFile: the ConfigMap's config, or a bare sidecar template
       if (c.want === 'same') assert.equal(out, c.input);
       else if (c.want === 'wrapped') assert.deepEqual(JSON.parse(out), { templates: { sidecar: c.input } });
       else assert.equal(out, c.want);
+    });
+  }
+});
+
+describe('native sidecar mode: the flag checked, ENABLE_NATIVE_SIDECARS read as istiod reads it', () => {
+  const rows: Array<{ name: string; flag?: string; env?: string; want: string | RegExp }> = [
+    { name: 'neither: auto', want: 'auto' },
+    { name: 'env true', env: 'true', want: 'true' },
+    { name: 'env empty: false, as istiod', env: '', want: 'false' },
+    { name: 'env TRUE: false, as istiod', env: 'TRUE', want: 'false' },
+    { name: 'flag wins over env', flag: 'true', env: 'false', want: 'true' },
+    { name: 'flag TRUE refused', flag: 'TRUE', want: /--native-sidecars must be auto, true or false/ },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const flags = row.flag === undefined ? {} : { 'native-sidecars': row.flag };
+      const env = row.env === undefined ? {} : { ENABLE_NATIVE_SIDECARS: row.env };
+      const write = process.stderr.write;
+      process.stderr.write = () => true; // the warning istiod logs for an unknown value
+      try {
+        if (row.want instanceof RegExp) assert.throws(() => commonOptions(flags, env), row.want);
+        else assert.equal(commonOptions(flags, env).nativeSidecars, row.want);
+      } finally {
+        process.stderr.write = write;
+      }
     });
   }
 });
