@@ -37,7 +37,8 @@ export function serverMinor(kubeconfig: string): number {
 export function installIstioCrds(kubeconfig: string): void {
   const crds = join(import.meta.dirname, '..', '..', 'charts', 'meshd', 'crds');
   const validate = serverMinor(kubeconfig) < 23 ? ['--validate=false'] : [];
-  for (const args of [['apply', ...validate, '-f', crds], ['wait', '--for', 'condition=established', '--timeout', '60s', '-f', crds]]) {
+  const wait = ['wait', '--for', 'condition=established', '--timeout', '60s', '-f', crds];
+  for (const args of [['apply', ...validate, '-f', crds], wait]) {
     const r = kubectl(kubeconfig, ...args);
     if (r.status !== 0) throw new Error(`kubectl ${args[0]} of the CRDs failed:\n${r.out}`);
   }

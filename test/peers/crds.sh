@@ -31,7 +31,7 @@ json=$(cd "$here" && GOFLAGS=-mod=mod go mod download -json "$module@$version")
 dir=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
 src="$dir/kubernetes/customresourcedefinitions.gen.yaml"
 [[ -f $src ]] || fail "$module@$version has no kubernetes/customresourcedefinitions.gen.yaml:"$'\n'"$json"
-[[ -f $dir/LICENSE ]] && grep -q 'Apache License' "$dir/LICENSE" || fail "$module@$version: LICENSE is not Apache 2.0"
+grep -qs 'Apache License' "$dir/LICENSE" || fail "$module@$version: its LICENSE is not the Apache License"
 
 render() {
   cat <<EOF
