@@ -10,7 +10,7 @@ import { AdmissionregistrationV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, ty
 import { caRootFromSecret, rotationDue } from '../../src/ca/root.js';
 import { createCA, splitPem } from '../../src/ca/self-signed.js';
 import { startMeshd, waitFor, type MeshdProcess } from '../helpers/meshd-process.js';
-import { post } from '../helpers/servers.js';
+import { getText, post } from '../helpers/servers.js';
 import { freePort, startCluster, type Cluster } from './cluster.js';
 import { injectedContainers, registerInjector, runningContainers, setClusterNode, waitForServiceAccount } from './fixtures.js';
 import { installIstioCrds, kubectl as kubectlIn } from './kube-tools.js';
@@ -179,6 +179,69 @@ describe('cluster mode', () => {
     const accepted = kubectl('apply', '-f', good);
     assert.equal(accepted.status, 0, accepted.out);
     assert.match(kubectl('get', 'virtualservices', '-n', 'default', '-o', 'name').out, /good/);
+  });
+
+  it("serves Istio's CRDs: Established, explained, Istio's columns, mistyped fields refused", async () => {
+    // One line per CRD (the whole JSON, schemas included, is megabytes).
+    const established = '{.status.conditions[?(@.type=="Established")].status}';
+    const list = kubectl('get', 'crd', '-o',
+      `jsonpath={range .items[*]}{.metadata.name} ${established}{"\\n"}{end}`);
+    assert.equal(list.status, 0, list.out);
+    const istio = list.stdout.trim().split('\n').filter((l) => /\.istio\.io /.test(l));
+    assert.equal(istio.length, 15, list.stdout);
+    for (const line of istio) assert.match(line, / True$/);
+
+    const explain = kubectl('explain', 'virtualservices.spec.http.route');
+    assert.equal(explain.status, 0, explain.out);
+    assert.match(explain.out, /KIND:\s+VirtualService/);
+    // Istio's description of the field (kubectl wraps it: compare with whitespace folded).
+    const described = /A HTTP rule can either return a direct_response, redirect or forward \(default\)/;
+    assert.match(explain.out.replace(/\s+/g, ' '), described);
+    for (const field of ['destination', 'headers', 'weight']) {
+      assert.match(explain.out, new RegExp(`^\\s+${field}\\s+<`, 'm'), field);
+    }
+
+    const vs = (name: string, spec: unknown, apiVersion = 'networking.istio.io/v1'): string => {
+      const file = join(cluster.dir, `${name}-vs.json`);
+      const metadata = { name, namespace: 'default' };
+      writeFileSync(file, JSON.stringify({ apiVersion, kind: 'VirtualService', metadata, spec }));
+      return file;
+    };
+    const route = (more = {}): unknown => [{ route: [{ destination: { host: 'reviews' }, ...more }] }];
+    // How many VirtualServices meshd's validating webhook has judged.
+    const seen = async (): Promise<number> => {
+      const { body } = await getText(replicas.get('meshd-a')!.monitoringPort, '/metrics');
+      const counted = /^galley_validation_(passed|failed)\{.*resource="virtualservices"/;
+      const rows = body.split('\n').filter((l) => counted.test(l));
+      return rows.reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    };
+    // --validate=false: kubectl sends them as written, so the API server's schema is what refuses them.
+    const before = await seen();
+    const asWritten = (file: string) => kubectl('apply', '--validate=false', '-f', file);
+    const mistyped = asWritten(vs('mistyped', { hosts: 'reviews', http: route() }));
+    assert.notEqual(mistyped.status, 0, mistyped.out);
+    assert.match(mistyped.out,
+      /spec\.hosts: Invalid value: "string": spec\.hosts in body must be of type array/);
+    assert.doesNotMatch(mistyped.out, /denied the request/);
+    const text = asWritten(vs('weight-text', { hosts: ['reviews'], http: route({ weight: 'all' }) }));
+    assert.notEqual(text.status, 0, text.out);
+    // v1.20 names the field without list indices.
+    const weight = /spec\.http(\[0\])?\.route(\[0\])?\.weight: Invalid value: "string": .* type integer/;
+    assert.match(text.out, weight);
+    assert.equal(await seen(), before, 'the schema refused them: meshd never saw them');
+
+    // What the schema lets through still goes to meshd, at every version Istio serves.
+    const spec = { hosts: ['reviews.default.svc.cluster.local'], gateways: ['mesh'], http: route() };
+    for (const version of ['v1alpha3', 'v1beta1', 'v1']) {
+      const ok = kubectl('apply', '-f', vs(`columns-${version}`, spec, `networking.istio.io/${version}`));
+      assert.equal(ok.status, 0, ok.out);
+    }
+    assert.equal(await seen(), before + 3);
+    const get = kubectl('get', 'vs', '-n', 'default', 'columns-v1');
+    assert.equal(get.status, 0, get.out);
+    const [header, row] = get.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(header, ['NAME', 'GATEWAYS', 'HOSTS', 'AGE']);
+    assert.deepEqual(row!.slice(0, 3), ['columns-v1', '["mesh"]', '["reviews.default.svc.cluster.local"]']);
   });
 
   it('puts istio-ca-root-cert in every namespace but the ignored ones, including namespaces created later', async () => {

@@ -21,10 +21,24 @@ export const kubectl = (kubeconfig: string, ...args: string[]): ToolResult => to
 export const helm = (kubeconfig: string, home: string, ...args: string[]): ToolResult =>
   tool('helm', ['--kubeconfig', kubeconfig, ...args], { HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') });
 
-/** Istio's CRDs from the chart, installed the way an operator would, and waited for. */
+/** The API server's minor version, from `kubectl version` (e.g. 20 for v1.20.2). */
+export function serverMinor(kubeconfig: string): number {
+  const r = kubectl(kubeconfig, 'version', '-o', 'json');
+  const minor = Number.parseInt(JSON.parse(r.stdout || '{}').serverVersion?.minor ?? '', 10);
+  if (!Number.isInteger(minor)) throw new Error(`kubectl version gave no server version:\n${r.out}`);
+  return minor;
+}
+
+/**
+ * Istio's CRDs from the chart, installed the way an operator would, and waited for. Before Kubernetes 1.23
+ * the CRD API has no `x-kubernetes-validations` (Istio's CEL rules), so kubectl's client-side validation
+ * refuses the file; with --validate=false that API server drops the rules and keeps the rest of the schema.
+ */
 export function installIstioCrds(kubeconfig: string): void {
   const crds = join(import.meta.dirname, '..', '..', 'charts', 'meshd', 'crds');
-  for (const args of [['apply', '-f', crds], ['wait', '--for', 'condition=established', '--timeout', '60s', '-f', crds]]) {
+  const validate = serverMinor(kubeconfig) < 23 ? ['--validate=false'] : [];
+  const wait = ['wait', '--for', 'condition=established', '--timeout', '60s', '-f', crds];
+  for (const args of [['apply', ...validate, '-f', crds], wait]) {
     const r = kubectl(kubeconfig, ...args);
     if (r.status !== 0) throw new Error(`kubectl ${args[0]} of the CRDs failed:\n${r.out}`);
   }

@@ -40,6 +40,13 @@ function renderValues(values: object, ...set: string[]): Doc[] {
   return render('-f', file, ...set);
 }
 
+const crdFile = readFileSync(join(CHART, 'crds', 'istio-crds.yaml'), 'utf8');
+const crds = parseAllDocuments(crdFile).map((d) => d.toJS() as Doc).filter(Boolean);
+// The generator needs Go (CI has it); without Go that one comparison cannot run.
+const goMissing = spawnSync('go', ['version']).error
+  ? 'go is not on PATH: test/peers/crds.sh reads the istio.io/api Go module'
+  : false;
+
 const one = (docs: Doc[], kind: string): Doc => {
   const found = docs.filter((d) => d.kind === kind);
   assert.equal(found.length, 1, kind);
@@ -141,11 +148,58 @@ describe('Helm chart', () => {
   });
 
   it('ships a CRD for every Istio kind meshd validates', () => {
-    const crds = parseAllDocuments(readFileSync(join(CHART, 'crds', 'istio-crds.yaml'), 'utf8')).map((d) => d.toJS() as Doc).filter(Boolean);
     const kinds = crds.map((c) => `${c.spec.group}/${c.spec.names.kind}`).sort();
     assert.deepEqual(kinds, Object.keys(VALIDATORS).sort());
     for (const c of crds) assert.equal(c.spec.versions.filter((v: any) => v.storage).length, 1, c.metadata.name);
   });
+
+  it('ships the CRDs test/peers/crds.sh writes from the pinned istio.io/api', { skip: goMissing }, () => {
+    const script = join(ROOT, 'test', 'peers', 'crds.sh');
+    const generated = execFileSync('bash', [script, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const goMod = readFileSync(join(ROOT, 'test', 'peers', 'go.mod'), 'utf8');
+    const pinned = /^\s+istio\.io\/api (v\S+)/m.exec(goMod)![1]!;
+    assert.match(generated, new RegExp(`^# Source: istio\\.io/api ${pinned.replace(/\./g, '\\.')} `, 'm'));
+    assert.match(generated, /Apache License, Version 2\.0/);
+    // Not assert.equal: on a difference it would print two 900 kB strings.
+    assert.ok(generated === crdFile, 'the chart\'s CRD file is not what test/peers/crds.sh writes: run it');
+  });
+
+  // What meshd and kubectl rely on: the versions meshd's informers list (src/kube/cluster-source.ts reads
+  // networking and security at v1beta1), Istio's storage version, and Istio's `kubectl get` columns.
+  const [net, sec, tel] = [['v1alpha3', 'v1beta1', 'v1'], ['v1beta1', 'v1'], ['v1alpha1', 'v1']];
+  const crdRows: Array<{ crd: string; served: string[]; storage: string; columns: string }> = [
+    { crd: 'virtualservices.networking.istio.io', served: net, storage: 'v1', columns: 'Gateways Hosts Age' },
+    { crd: 'destinationrules.networking.istio.io', served: net, storage: 'v1', columns: 'Host Age' },
+    { crd: 'gateways.networking.istio.io', served: net, storage: 'v1', columns: '' },
+    {
+      crd: 'serviceentries.networking.istio.io', served: net, storage: 'v1',
+      columns: 'Hosts Location Resolution Age',
+    },
+    { crd: 'workloadentries.networking.istio.io', served: net, storage: 'v1', columns: 'Age Address' },
+    { crd: 'sidecars.networking.istio.io', served: net, storage: 'v1', columns: '' },
+    { crd: 'envoyfilters.networking.istio.io', served: ['v1alpha3'], storage: 'v1alpha3', columns: '' },
+    { crd: 'peerauthentications.security.istio.io', served: sec, storage: 'v1', columns: 'Mode Age' },
+    { crd: 'authorizationpolicies.security.istio.io', served: sec, storage: 'v1', columns: 'Action Age' },
+    { crd: 'telemetries.telemetry.istio.io', served: tel, storage: 'v1alpha1', columns: 'Age' },
+  ];
+  for (const row of crdRows) {
+    const title = `${row.crd}: served ${row.served.join(', ')}, stored as ${row.storage}`;
+    it(`${title}, columns ${row.columns || '-'}, typed spec`, () => {
+      const crd = crds.find((c) => c.metadata.name === row.crd);
+      assert.ok(crd, row.crd);
+      const versions: any[] = crd.spec.versions;
+      assert.deepEqual(versions.filter((v) => v.served).map((v) => v.name).sort(), [...row.served].sort());
+      assert.deepEqual(versions.filter((v) => v.storage).map((v) => v.name), [row.storage]);
+      for (const v of versions) {
+        const where = `${row.crd} ${v.name}`;
+        const columns = (v.additionalPrinterColumns ?? []).map((c: any) => c.name).join(' ');
+        assert.equal(columns, row.columns, where);
+        const spec = v.schema.openAPIV3Schema.properties.spec;
+        assert.equal(spec.type, 'object');
+        assert.ok(Object.keys(spec.properties ?? {}).length > 0, `${where}: spec has typed fields`);
+      }
+    });
+  }
 });
 
 const kinds = (docs: Doc[]): string[] => docs.map((d) => d.kind).sort();
