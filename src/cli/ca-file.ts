@@ -10,12 +10,18 @@ import { join } from 'node:path';
 export interface CaFile {
   path: string;
   write(pem: string): void;
+  /** Removes the temporary directory meshd chose itself; a path the user gave (--ca-out) stays. */
+  remove(): void;
 }
 
 export function caFile(path: string | undefined): CaFile {
-  const target = path ?? join(mkdtempSync(join(tmpdir(), 'meshd-')), 'ca.pem');
+  const own = path === undefined ? mkdtempSync(join(tmpdir(), 'meshd-')) : undefined;
+  const target = path ?? join(own!, 'ca.pem');
   return {
     path: target,
+    remove: () => {
+      if (own) rmSync(own, { recursive: true, force: true });
+    },
     write: (pem) => {
       const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
       // 'wx' fails rather than open anything already there, a link included.

@@ -178,6 +178,7 @@ async function startServe(
       signingCa = () => local.ca;
     }
     const rootsFile = caFile(opts.caOut);
+    stops.push(() => rootsFile.remove());
     rootsFile.write(serving.roots);
     logger.info({ caFile: rootsFile.path }, 'serving with a certificate meshd signed; the roots that verify it are written to caFile');
     onServingChange = (next) => {

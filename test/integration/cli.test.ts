@@ -222,8 +222,10 @@ describe('meshd serve with a port already in use', () => {
       try {
         const ports = new Map<string, number>();
         for (const f of FLAGS) ports.set(f, f === c.flag ? busy : await freePort());
+        // No --ca-out: meshd writes its roots under its own temporary directory and must take it away.
+        const tmp = scratchDir('meshd-cli-tmp-');
         const child = spawn(process.execPath, ['bin/meshd.js', 'serve', '--local-dir', 'test/fixtures/local', '--address', '127.0.0.1',
-          '--ca-out', join(dir, 'ca.pem'), ...FLAGS.flatMap((f) => [f, String(ports.get(f))])], { cwd: ROOT, env: ENV });
+          ...FLAGS.flatMap((f) => [f, String(ports.get(f))])], { cwd: ROOT, env: { ...ENV, TMPDIR: tmp } });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         const code = await new Promise<number | null>((resolve) => {
@@ -241,6 +243,7 @@ describe('meshd serve with a port already in use', () => {
         const last = stderr.trim().split('\n').at(-1)!;
         assert.equal(last, `meshd serve: cannot listen on 127.0.0.1:${busy} (${c.name.replace(/ \(.*/, '')}): address already in use`);
         for (const [f, p] of ports) if (f !== c.flag) assert.ok(await canBind(p), `${f} ${p} still bound`);
+        assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('meshd-')), [], 'temporary CA directory left');
       } finally {
         await new Promise((resolve) => taken.close(resolve));
       }
