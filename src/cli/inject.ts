@@ -59,7 +59,9 @@ export async function runInject(
     let injectorConfig = opts.injectorConfig;
     if (injectorConfig) {
       const text = readText(injectorConfig, flags.injectorConfig);
-      const config = asInjectorConfig(text);
+      // Only istioctl's flag takes a bare template; meshd's --injector-config is the ConfigMap's config,
+      // whose templates may be empty (meshd's built-ins fill them).
+      const config = flags.injectorConfig === '--injectConfigFile' ? asInjectorConfig(text) : text;
       if (config !== text) writeFileSync((injectorConfig = join(scratch, 'config.yaml')), config);
     }
     const store = new ObjectStore();

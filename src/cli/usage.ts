@@ -60,9 +60,9 @@ other objects are printed unchanged. istioctl's flag names are accepted beside m
 
   -f, --filename FILE          input YAML ("-": standard input)
   -o, --output FILE            write the result to FILE instead of standard output
-  --injector-config, --injectConfigFile FILE
-                               injector config: the istio-sidecar-injector ConfigMap's "config" key, or a
-                               bare sidecar template (default: derived from the values, meshd's templates)
+  --injector-config FILE       injector config: the istio-sidecar-injector ConfigMap's "config" key
+                               (default: derived from the values; meshd's templates fill missing ones)
+  --injectConfigFile FILE      istioctl's flag: that config with templates, or a bare sidecar template
   --mesh, --meshConfigFile FILE
                                mesh config: the istio ConfigMap's "mesh" key (default: Istio's defaults)
   --values, --valuesFile FILE  Helm values: the ConfigMap's "values" JSON, a values file or an IstioOperator

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `npm run conformance:istiod`: the six parts of meshd measured against istiod and Istio's tools, one after
+# `npm run conformance:istiod`: the seven parts of meshd measured against istiod and Istio's tools, one after
 # the other (each in its own namespaces where it needs a cluster), then every part's headline scores
 # again in one block. A part that cannot run, or a score under its floor (floors.json), fails the whole
 # run, but only after every part has run and printed its scores.
 #   1-3 injection, validation, xDS: istiod/run.sh       4 simulation: simulation/main.ts
 #   5 istioctl: istioctl/run.sh                         6 pilot-agent: agent/run.sh
+#   7 Helm values (meshd's chart beside istioctl manifest generate): chart/main.ts
 # MESHD_CONFORMANCE_ONLY="istiod agent" (say) runs only those scripts.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,6 +17,7 @@ parts=(
   "simulation|Istio's traffic simulation|npx tsx test/conformance/simulation/main.ts"
   "istioctl|istioctl kube-inject and proxy-status|bash test/conformance/istioctl/run.sh"
   "agent|pilot-agent|bash test/conformance/agent/run.sh"
+  "chart|Helm values files and profiles|npx tsx test/conformance/chart/main.ts"
 )
 failed=()
 for p in "${parts[@]}"; do

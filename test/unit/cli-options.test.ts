@@ -2,7 +2,10 @@
 // bare --injectConfigFile template.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { asInjectorConfig } from '../../src/cli/inject.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asInjectorConfig, runInject } from '../../src/cli/inject.js';
 import { commonOptions, portFlag, secondsOrDurationMs } from '../../src/cli/options.js';
 import { clusterWanted } from '../../src/cli/serve.js';
 
@@ -74,6 +77,25 @@ describe("--injectConfigFile: the ConfigMap's config, or a bare sidecar template
       else assert.equal(out, c.want);
     });
   }
+});
+
+describe("--injector-config stays the ConfigMap's config (no bare-template reading)", () => {
+  it('meshd inject with a config without templates injects with meshd\'s templates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshd-injcfg-'));
+    try {
+      const config = join(dir, 'config.yaml');
+      writeFileSync(config, 'policy: enabled\ninjectedAnnotations: {}\ntemplates: {}\n');
+      const pod = join(dir, 'pod.yaml');
+      writeFileSync(pod, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}]}\n');
+      const out = join(dir, 'out.yaml');
+      await runInject(pod, out, commonOptions({ 'injector-config': config }, { ENABLE_NATIVE_SIDECARS: 'false' }));
+      const text = readFileSync(out, 'utf8');
+      assert.match(text, /name: istio-proxy/);
+      assert.doesNotMatch(text, /injectedAnnotations/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('native sidecar mode: the flag checked, ENABLE_NATIVE_SIDECARS read as istiod reads it', () => {

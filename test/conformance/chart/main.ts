@@ -12,6 +12,7 @@ import { scratchDir } from '../../helpers/scratch.js';
 import { caseFor, iop as caseIop, type Case } from './cases.js';
 import { injectDifferences, WORKLOADS } from './inject.js';
 import { diffViews, owned, type Difference, type Obj } from './owned.js';
+import { ratchet } from '../floors.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 // MESHD_CHART: another chart to hold against istiod's (an older meshd chart, to see the check bite).
@@ -111,5 +112,9 @@ for (const [n, file] of files.entries()) {
 }
 console.log(lines.join('\n'));
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
-console.log(`${same}/${files.length} values files render as istiod's chart does (${seconds}s)`);
-process.exitCode = same === files.length ? 0 : 1;
+const score = `${same}/${files.length} values files render as istiod's chart does (${seconds}s)`;
+console.log(score);
+// A ratchet like the other parts: the floor is all of them, so any file that stops rendering alike fails.
+const problems = ratchet('chart', [score]);
+for (const p of problems) console.error(p);
+process.exitCode = problems.length ? 1 : 0;
