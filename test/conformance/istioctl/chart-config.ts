@@ -19,7 +19,8 @@ export interface InjectorFiles {
   values: string;
   /**
    * The values meshd injects with: the ConfigMap's over meshd's defaults (Istio's chart defaults), as
-   * SettingsSource merges them. The chart's ConfigMap leaves them out; istiod's chart writes them all.
+   * SettingsSource merges them. Since the chart layers istiod's defaults itself, the two rounds mostly agree;
+   * this one still shows what meshd's own defaults add.
    */
   effectiveValues: string;
   /** The istio ConfigMap's `mesh` (--meshConfigFile / --mesh). */
