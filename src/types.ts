@@ -1,9 +1,6 @@
 // Types shared across meshd. Kubernetes objects are kept as loose JSON shapes on purpose: meshd must
 // carry every field a user wrote, including ones it does not model, through to its output.
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
 export interface ObjectMeta {
   name?: string;
   generateName?: string;

@@ -1,11 +1,8 @@
 // Proxy image names from values and annotations (istio pkg/kube/inject/inject.go ProxyImage/imageURL).
 import type { InjectorValues } from '../types.js';
+import { rec } from '../util/json.js';
 
 const KNOWN_IMAGE_TYPES = ['distroless', 'debug'];
-
-function rec(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
 
 /** A tag with its -debug/-distroless variant replaced by imageType ("default" strips it). */
 export function tagForImageType(tag: string, imageType: string): string {

@@ -18,7 +18,7 @@ import { applyPrometheusMerge, applySecurePrometheusAnnotation } from './prometh
 import { strategicMergePod } from './strategic-merge.js';
 import { injectionFuncs } from './template-funcs.js';
 import { workloadOf, type WorkloadMeta } from './workload.js';
-
+import { rec } from '../util/json.js';
 
 export type InjectionResult =
   | { kind: 'skipped'; reason: SkipReason }
@@ -30,10 +30,6 @@ export class InjectionError extends Error {
     super(message, options);
     this.name = 'InjectionError';
   }
-}
-
-function rec(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** Parsed templates are cached by their text: parsing is the expensive part of a render. */

@@ -7,12 +7,9 @@ import type { InjectionSettings, NativeSidecarMode, Pod } from '../types.js';
 import { injectPod } from './inject.js';
 import { detectNativeSidecars } from './native-sidecars.js';
 import type { WorkloadMeta } from './workload.js';
+import { isObj } from '../util/json.js';
 
 type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Where a workload keeps its pod template; undefined for kinds that have none. */
 function podTemplateOf(obj: Obj): Obj | undefined {

@@ -1,11 +1,8 @@
+import { isObj } from '../util/json.js';
 // RFC 6902 patch from the original pod to the injected one. Objects are diffed key by key; an array
 // that changed is replaced whole, which keeps patches short (injection rewrites most container lists)
 // and, unlike a generic differ, copies nothing: the values are serialised right away.
 export type PatchOp = { op: 'add' | 'replace'; path: string; value: unknown } | { op: 'remove'; path: string };
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** JSON Pointer escaping (RFC 6901). */
 function escape(key: string): string {

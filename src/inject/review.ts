@@ -6,6 +6,7 @@ import { injectPod, InjectionError } from './inject.js';
 import { LruCache } from '../cache/lru.js';
 import { identity } from './memo.js';
 import { parseInjectEnvs } from './url-params.js';
+import { isObj } from '../util/json.js';
 
 export type InjectionOutcome = 'success' | 'skip' | 'failure';
 
@@ -15,10 +16,6 @@ export type SettingsProvider = (pod: Pod, namespace: string, proxyEnvs: Record<s
 export interface Logger {
   warn(msg: string): void;
   info(msg: string): void;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Answers (a base64 patch, or null for a skip) remembered for identical pods under identical settings. */

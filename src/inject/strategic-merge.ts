@@ -1,3 +1,4 @@
+import { isObj } from '../util/json.js';
 // Kubernetes strategic merge patch for Pods (k8s.io/apimachinery strategicpatch, with the options istiod
 // uses: parallel list merge and ignored unmatched nulls). Merge keys come from the core/v1 struct tags;
 // lists without a merge strategy are replaced, maps are merged, nulls delete. Item order follows
@@ -64,10 +65,6 @@ export class StrategicMergeError extends Error {
     super(message);
     this.name = 'StrategicMergeError';
   }
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isDirectiveKey(k: string): boolean {

@@ -4,10 +4,7 @@ import { empty, formatValue, type FuncMap } from '../gotemplate/index.js';
 import { goJSONAny } from '../kube/go-json.js';
 import { goYaml } from '../kube/go-yaml.js';
 import type { ProxyConfig } from '../types.js';
-
-function rec(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
+import { rec } from '../util/json.js';
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : formatValue(v);

@@ -52,8 +52,3 @@ function trimSuffix(s: string, suffix: string): string {
   return s.endsWith(suffix) ? s.slice(0, -suffix.length) : s;
 }
 
-/** A name for logs: the pod name, or its generateName prefix before the API server assigns one. */
-export function podDisplayName(pod: Pod): string {
-  const meta = pod.metadata ?? {};
-  return meta.name || (meta.generateName ? `${meta.generateName}***` : '');
-}

@@ -3,6 +3,7 @@
 // Those strings are compared byte for byte by tools and tests, so key order matters. Fields meshd does
 // not know are kept, after the known ones, in their original order.
 import { canonicalQuantity } from './quantity.js';
+import { isObj } from '../util/json.js';
 
 interface Shape {
   order: string[];
@@ -98,10 +99,6 @@ export const CONTAINER: Shape = {
     },
   },
 };
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Reorders `value` as Go's encoding/json would write the struct described by `shape`. */
 export function goOrdered(value: unknown, shape: Shape): unknown {

@@ -4,6 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseYamlStream } from '../config/yaml.js';
 import type { KubeObject, ObjectStore } from './store.js';
+import { isObj } from '../util/json.js';
 
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -17,9 +18,7 @@ async function yamlFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-function isObj(v: unknown): v is KubeObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const isKubeObject = (v: unknown): v is KubeObject => isObj(v);
 
 /** Parsed files by path, with the size and mtime they had: an unchanged file is not parsed again. */
 export type ParseCache = Map<string, { stamp: string; objects: KubeObject[] }>;
@@ -40,7 +39,7 @@ export async function readObjects(dir: string, onError: (file: string, err: Erro
       }
       const parsed: KubeObject[] = [];
       for (const doc of parseYamlStream(await readFile(file, 'utf8'), file)) {
-        if (!isObj(doc)) continue;
+        if (!isKubeObject(doc)) continue;
         if (doc.kind === 'List' && Array.isArray(doc.items)) parsed.push(...doc.items.filter(isObj));
         else if (typeof doc.kind === 'string') parsed.push(doc);
       }

@@ -9,10 +9,6 @@ const DECIMAL_SUFFIX: Array<[number, string]> = Object.entries(DECIMAL)
   .sort((a, b) => b[0] - a[0]);
 const NANO = 10n ** 9n;
 
-export function isQuantity(s: string): boolean {
-  return QUANTITY.test(s.trim());
-}
-
 const cache = new Map<string, string>();
 const MAX_CACHED = 1024;
 

@@ -2,14 +2,11 @@
 // the response carries the request's apiVersion/kind, and a body that is not a review gets an
 // allowed:false response in the v1beta1 shape with no apiVersion, as istiod answers.
 import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from '../types.js';
+import { isObj } from '../util/json.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'];
 
 export type DecodedReview = { ok: true; apiVersion: string; kind: string; request: AdmissionRequest } | { ok: false; message: string };
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Validates the envelope of an already JSON-parsed body. */
 export function decodeReview(body: unknown): DecodedReview {

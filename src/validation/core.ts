@@ -3,6 +3,10 @@
 import { goQuote } from '../gotemplate/values.js';
 import { isCIDR, isIP } from '../net/ip.js';
 import { f64 } from './decode.js';
+import { isObj, type Obj } from '../util/json.js';
+
+// Re-exported for the validators, which read JSON through this module.
+export { isObj, type Obj };
 
 /**
  * A report stops growing after this many errors (and as many warnings), or this many characters of them. A
@@ -83,12 +87,6 @@ export class Report {
 export function joinErrors(errors: readonly string[]): string {
   if (errors.length === 1) return errors[0]!;
   return `${errors.length} errors occurred:\n${errors.map((e) => `\t* ${e}`).join('\n')}\n\n`;
-}
-
-export type Obj = Record<string, unknown>;
-
-export function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function obj(v: unknown): Obj {

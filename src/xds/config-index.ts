@@ -5,8 +5,6 @@ import type { KubeObject } from '../kube/store.js';
 import type { IstioConfig, MeshService, ProxyInfo } from '../types.js';
 import { list, obj, stringList } from '../validation/core.js';
 
-export const CONFIG_KINDS = ['VirtualService', 'DestinationRule', 'Sidecar', 'Gateway', 'ServiceEntry', 'WorkloadEntry'] as const;
-
 type Spec = Record<string, unknown>;
 
 export function toConfig(o: KubeObject): IstioConfig {
@@ -19,7 +17,6 @@ export function toConfig(o: KubeObject): IstioConfig {
     spec: (typeof o.spec === 'object' && o.spec !== null ? o.spec : {}) as Spec,
   };
 }
-
 
 /** Istio's ResolveShortnameToFQDN: a name with no dot is a service in the config's namespace. */
 export function resolveHost(host: string, namespace: string, domainSuffix: string): string {

@@ -44,7 +44,6 @@ export const TYPE = {
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
-export type TypeUrl = (typeof TYPE)[keyof typeof TYPE];
 
 /** Nested Any payloads, written as `'@type': ANY.x` in generated objects. */
 export const ANY = {
