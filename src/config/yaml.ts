@@ -113,12 +113,14 @@ function sharesNodes(root: unknown): boolean {
  * Parses YAML on the hot path (rendered injection templates) with js-yaml, which is about ten times
  * faster. A document that uses aliases is parsed again by the strict parser, whose alias limit stops
  * alias bombs (js-yaml shares aliased nodes, and expanding them later could exhaust memory).
+ * A key given twice keeps its last value, as istiod's non-strict decoding of rendered templates does
+ * (Istio's template writes a userVolumeMount item as `name: "<index>"` followed by the item's own name).
  */
 export function parseYamlFast(text: string, what: string): unknown {
   let v: unknown;
   try {
     // The core schema: Kubernetes YAML has no timestamps or other tagged types.
-    v = jsyaml.load(text, { filename: what, schema: jsyaml.CORE_SCHEMA });
+    v = jsyaml.load(text, { filename: what, schema: jsyaml.CORE_SCHEMA, json: true });
   } catch (e) {
     // js-yaml's message quotes the text over several lines: keep its reason and position only.
     const { reason, mark } = e as { reason?: string; mark?: { line: number; column: number } };

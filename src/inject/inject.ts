@@ -1,7 +1,7 @@
 // Sidecar injection as a pure function: a pod and the injection settings in, the injected pod and its
 // RFC 6902 patch out (istio pkg/kube/inject/webhook.go inject/injectPod, inject.go RunTemplate).
 import { proxyConfigForPod } from '../config/mesh.js';
-import { parseYaml, parseYamlFast, YamlError } from '../config/yaml.js';
+import { parseYamlFast } from '../config/yaml.js';
 import { GoTemplate, goStringMap, goStruct } from '../gotemplate/index.js';
 import { CONTAINER_PORT, withShape } from '../kube/go-json.js';
 import { canonicalQuantity } from '../kube/quantity.js';
@@ -161,21 +161,6 @@ function canonicalizeResources(rendered: Record<string, unknown>): void {
   }
 }
 
-/**
- * Decodes a rendered template as istiod does (sigs.k8s.io/yaml over yaml.v2, not strict): a key given twice
- * keeps its last value. Istio's own template relies on it: a userVolumeMount item is written as
- * `name: "<index>"` followed by the item's own fields, its own name among them. The fast parser refuses
- * duplicate keys, so such a document is decoded again by the full parser, which keeps the last one.
- */
-function decodeRendered(text: string, what: string): unknown {
-  try {
-    return parseYamlFast(text, what);
-  } catch (e) {
-    if (e instanceof YamlError && e.message.includes('duplicated mapping key')) return parseYaml(text, what);
-    throw e;
-  }
-}
-
 function renderTemplate(name: string, text: string, data: unknown): Record<string, unknown> {
   let out: string;
   try {
@@ -185,7 +170,7 @@ function renderTemplate(name: string, text: string, data: unknown): Record<strin
   }
   let doc: unknown;
   try {
-    doc = decodeRendered(out, `template ${name}`);
+    doc = parseYamlFast(out, `template ${name}`);
   } catch (e) {
     throw new InjectionError(`failed parsing generated injected YAML (check Istio sidecar injector configuration): ${(e as Error).message}`, { cause: e });
   }
