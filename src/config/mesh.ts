@@ -2,6 +2,7 @@
 // (mirrors istio pkg/config/mesh/mesh.go and pkg/kube/inject/template.go cleanProxyConfig).
 import type { MeshConfig, ProxyConfig } from '../types.js';
 import { parseYamlObject } from './yaml.js';
+import { isObj } from '../util/json.js';
 
 export function defaultProxyConfig(): ProxyConfig {
   return {
@@ -53,17 +54,13 @@ export function defaultMeshConfig(): MeshConfig {
   };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Overlays a ProxyConfig fragment on a base: fields set in the overlay replace the base's, except
  * proxyMetadata, whose keys are merged (overlay wins), as istio's MergeProxyConfig does.
  */
 export function mergeProxyConfig(base: ProxyConfig, overlay: Readonly<Record<string, unknown>>): ProxyConfig {
   const out: ProxyConfig = { ...structuredClone(base), ...structuredClone(overlay) };
-  if (isRecord(overlay.proxyMetadata) || isRecord(base.proxyMetadata)) {
+  if (isObj(overlay.proxyMetadata) || isObj(base.proxyMetadata)) {
     out.proxyMetadata = { ...(base.proxyMetadata ?? {}), ...((overlay.proxyMetadata as Record<string, string>) ?? {}) };
   }
   return out;
@@ -74,7 +71,7 @@ export function meshConfigFromYaml(yamlText: string): MeshConfig {
   const parsed = yamlText.trim() === '' ? {} : parseYamlObject(yamlText, 'mesh config');
   const mesh: MeshConfig = { ...defaultMeshConfig(), ...parsed };
   const dc = parsed.defaultConfig;
-  if (dc !== undefined && !isRecord(dc)) throw new Error('mesh config: defaultConfig must be a map');
+  if (dc !== undefined && !isObj(dc)) throw new Error('mesh config: defaultConfig must be a map');
   mesh.defaultConfig = mergeProxyConfig(defaultProxyConfig(), dc ?? {});
   return mesh;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { InjectorValues } from '../types.js';
+import { isObj } from '../util/json.js';
 
 export const DEFAULT_HUB = 'docker.io/istio';
 export const DEFAULT_TAG = '1.28.0';
@@ -72,17 +73,13 @@ export function defaultValues(): InjectorValues {
   };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Helm-style deep merge: maps merge key by key, anything else (lists, scalars, null) replaces. */
 export function mergeValues<T extends Record<string, unknown>>(base: T, overlay: Record<string, unknown>): T {
   const out: Record<string, unknown> = structuredClone(base);
   for (const [k, v] of Object.entries(overlay)) {
     if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
     const cur = out[k];
-    out[k] = isRecord(cur) && isRecord(v) ? mergeValues(cur, v) : structuredClone(v);
+    out[k] = isObj(cur) && isObj(v) ? mergeValues(cur, v) : structuredClone(v);
   }
   return out as T;
 }
@@ -103,7 +100,7 @@ function profileFile(kind: keyof typeof PROFILE_PREFIX, name: unknown): Record<s
   const path = join(PROFILE_DIR, `${file}${String(name)}.yaml`);
   if (!ok || !existsSync(path)) throw new Error(`unknown ${kind} ${String(name)}`);
   const parsed: unknown = parse(readFileSync(path, 'utf8'));
-  return isRecord(parsed) ? parsed : {};
+  return isObj(parsed) ? parsed : {};
 }
 
 const truthy = (v: unknown): boolean => v !== undefined && v !== null && v !== '' && v !== false && v !== 0;
@@ -118,7 +115,7 @@ const firstSet = (...vs: unknown[]): unknown => vs.find(truthy);
  */
 export function layerHelmValues(input: Record<string, unknown>): Record<string, unknown> {
   const { _internal_defaults_do_not_set: defaults, ...given } = input;
-  const global = isRecord(given.global) ? given.global : {};
+  const global = isObj(given.global) ? given.global : {};
   let layer: Record<string, unknown> = {};
   const profile = firstSet(given.profile, global.profile);
   if (profile !== undefined) layer = profileFile('profile', profile);
@@ -127,8 +124,8 @@ export function layerHelmValues(input: Record<string, unknown>): Record<string, 
   }
   const platform = firstSet(given.platform, global.platform);
   if (platform !== undefined) layer = mergeValues(layer, profileFile('platform', platform));
-  const merged = mergeValues(mergeValues(isRecord(defaults) ? defaults : {}, layer), given);
-  return isRecord(merged.pilot) ? mergeValues(merged, merged.pilot) : merged;
+  const merged = mergeValues(mergeValues(isObj(defaults) ? defaults : {}, layer), given);
+  return isObj(merged.pilot) ? mergeValues(merged, merged.pilot) : merged;
 }
 
 // What an IstioOperator's spec.profile adds (manifests/profiles in Istio): the parts that reach istiod.
@@ -155,24 +152,24 @@ const OPERATOR_PROFILES: Record<string, Record<string, unknown>> = {
  * pilot and cni components are enabled (pilot.enabled, pilot.cni.enabled), and spec.values over all that.
  */
 export function helmValuesFromIstioOperator(iop: Record<string, unknown>): Record<string, unknown> {
-  const given = isRecord(iop.spec) ? iop.spec : {};
+  const given = isObj(iop.spec) ? iop.spec : {};
   const name = typeof given.profile === 'string' && given.profile !== '' ? given.profile : 'default';
   const profile = Object.hasOwn(OPERATOR_PROFILES, name) ? OPERATOR_PROFILES[name]! : undefined;
   if (!profile) throw new Error(`IstioOperator profile ${JSON.stringify(name)} not found`);
   const base: Record<string, unknown> = { values: { defaultRevision: '' } };
   const spec = mergeValues(mergeValues(base, profile), given);
-  const userValues = isRecord(given.values) ? given.values : {};
-  let values = isRecord(spec.values) ? spec.values : {};
+  const userValues = isObj(given.values) ? given.values : {};
+  let values = isObj(spec.values) ? spec.values : {};
   const moved: Record<string, unknown> = {};
   if (spec.hub !== undefined) moved.global = { hub: spec.hub };
   if (spec.tag !== undefined) moved.global = { ...(moved.global as object), tag: String(spec.tag) };
   if (spec.revision !== undefined) moved.revision = spec.revision;
-  if (isRecord(spec.meshConfig)) moved.meshConfig = spec.meshConfig;
+  if (isObj(spec.meshConfig)) moved.meshConfig = spec.meshConfig;
   if (spec.compatibilityVersion !== undefined) moved.compatibilityVersion = String(spec.compatibilityVersion);
-  const components = isRecord(spec.components) ? spec.components : {};
-  const enabled = (c: string): boolean => isRecord(components[c]) && components[c].enabled === true;
+  const components = isObj(spec.components) ? spec.components : {};
+  const enabled = (c: string): boolean => isObj(components[c]) && components[c].enabled === true;
   // The pilot component is on unless a profile or the spec turns it off.
-  const pilotOn = !isRecord(components.pilot) || components.pilot.enabled !== false;
+  const pilotOn = !isObj(components.pilot) || components.pilot.enabled !== false;
   moved.pilot = { enabled: pilotOn, cni: { enabled: enabled('cni') } };
   values = mergeValues(mergeValues(values, moved), userValues);
   return values;
@@ -196,7 +193,7 @@ export function normalizeValuesInput(input: Record<string, unknown>): Record<str
   if (v.cni !== undefined) pilot.cni = v.cni;
   if (v.env !== undefined) pilot.env = v.env;
   if (Object.keys(pilot).length > 0) out.pilot = pilot;
-  if (isRecord(v.gateways)) {
+  if (isObj(v.gateways)) {
     const gw: Record<string, unknown> = {};
     for (const k of ['securityContext', 'seccompProfile']) {
       if (v.gateways[k] !== undefined) gw[k] = v.gateways[k];
